@@ -1,0 +1,290 @@
+/**
+ * split-studio: the command line. Drives the same engine and pipelines as the studio.
+ * Bad input exits with code 2 and one line on stderr, and leaves no partial output file.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
+import { SOLVER_IDS, expectedCost } from '../shared/solvers';
+import { CancelledError } from '../main/engine/model';
+import { torchRandn } from '../main/engine/noise/torchRandn';
+import { writeFileAtomic } from '../main/io/files';
+import { encodeNpy, readNpy } from '../main/io/npy';
+import { decodePng, encodePng } from '../main/io/png';
+import { defaultModelDir, listModels } from '../main/models/catalog';
+import { ModelFolderError, readModelFolder } from '../main/models/modelFolder';
+import type { RgbaImage } from '../main/pipelines/images';
+import { ModelInputError } from '../main/pipelines/onnxPixel';
+import { GenerationInputError, generatePixel, openPixelModel } from '../main/pipelines/pixel';
+import { defaultProviders, parseProviders } from '../main/runtime/sessions';
+import { type ParsedFlags, UsageError, choiceFlag, intListFlag, numberFlag, parseFlags, stringFlag } from './args';
+
+const USAGE = `usage: split-studio <command> [options]
+
+commands:
+  generate   make an image          (split-studio generate --help)
+  noise      write torch-compatible seeded noise to a .npy file
+  models     list the models found  [--json]
+
+generate options:
+  --model DIR            model folder (default: the embedded default model)
+  --prompt TEXT          --negative TEXT
+  --class K              --classifier-scale S     classifier guidance (models with a classifier)
+  --solver NAME          ${SOLVER_IDS.join(', ')}
+  --steps N              --guidance W             --seed S
+  --width W              --height H               --spacing linspace|leading|trailing
+  --timesteps 999,946,...   explicit descending training timesteps (overrides --steps)
+  --condition-at exact|same-point   splitting with CFG/consistency: where the condition is evaluated
+  --init-noise FILE.npy  --dump-x0 FILE.npy       (final state in model space)
+  --task ${TASKS.join('|')}
+  --init-image FILE.png  --strength S             --mask FILE.png   --consistency-scale S
+  --clip-x0 on|off       --provider cuda,dml,cpu  --out FILE.png    --json
+
+noise options: --seed S --shape 1,4,64,64 --out FILE.npy`;
+
+const GENERATE_FLAGS = Object.fromEntries(
+  [
+    'model', 'prompt', 'negative', 'class', 'classifier-scale', 'solver', 'steps', 'guidance', 'seed', 'width', 'height', 'spacing',
+    'timesteps', 'init-noise', 'dump-x0', 'init-image', 'strength', 'mask', 'task', 'clip-x0', 'provider', 'out', 'condition-at',
+    'consistency-scale',
+  ].map((name) => [name, { value: true }]).concat([['json', { value: false }], ['help', { value: false }]]),
+);
+
+function readInputFile(file: string, what: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`${what} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}
+
+function readPngFlag(flags: ParsedFlags, name: string): RgbaImage | undefined {
+  const file = stringFlag(flags, name);
+  if (file === undefined) return undefined;
+  try {
+    const png = decodePng(readInputFile(file, `--${name}`));
+    return { width: png.width, height: png.height, data: png.data };
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--${name} ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The output's folder must exist before any work starts, so a bad path fails fast. */
+function checkOutputPath(file: string, flag: string): string {
+  const dir = path.dirname(path.resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new UsageError(`${flag} ${file}: folder ${dir} does not exist`);
+  return file;
+}
+
+async function generate(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv, GENERATE_FLAGS);
+  if (flags.has('help')) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const modelDir = stringFlag(flags, 'model') ?? defaultModelDir();
+  if (!modelDir) throw new UsageError('no --model given and no embedded default model is installed');
+  let folder;
+  try {
+    folder = readModelFolder(modelDir);
+  } catch (error) {
+    if (error instanceof ModelFolderError) throw new UsageError(error.message);
+    throw error;
+  }
+  const d = folder.defaults;
+  const timesteps = intListFlag(flags, 'timesteps', 0);
+  const spacingName = choiceFlag(flags, 'spacing', SPACINGS);
+  if (timesteps && (spacingName || flags.has('steps'))) throw new UsageError('--timesteps replaces --steps and --spacing; give one or the other');
+  const clip = choiceFlag(flags, 'clip-x0', ['on', 'off'] as const);
+  const settings: GenerationSettings = {
+    task: choiceFlag(flags, 'task', TASKS) ?? 'txt2img',
+    prompt: stringFlag(flags, 'prompt') ?? '',
+    negativePrompt: stringFlag(flags, 'negative') ?? '',
+    classLabel: numberFlag(flags, 'class', { integer: true, min: 0 }) ?? null,
+    classifierScale: numberFlag(flags, 'classifier-scale', { min: 0 }) ?? d.classifierScale ?? 0,
+    solver: stringFlag(flags, 'solver') ?? d.solver ?? 'ddim',
+    steps: timesteps?.length ?? numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 }) ?? d.steps ?? 20,
+    guidance: numberFlag(flags, 'guidance', { min: 0 }) ?? d.guidance ?? 1,
+    conditionAt: choiceFlag(flags, 'condition-at', ['exact', 'same-point'] as const) ?? 'exact',
+    consistencyScale: numberFlag(flags, 'consistency-scale', { min: 0 }) ?? 1e-4,
+    seed: numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED }) ?? Math.floor(Math.random() * 2 ** 32),
+    width: numberFlag(flags, 'width', { integer: true, min: 1, max: MAX_IMAGE_SIDE }) ?? d.width ?? 0,
+    height: numberFlag(flags, 'height', { integer: true, min: 1, max: MAX_IMAGE_SIDE }) ?? d.height ?? 0,
+    spacing: timesteps ?? spacingName ?? folder.scheduler.timestepSpacing,
+    clipX0: clip === undefined ? null : clip === 'on',
+    strength: numberFlag(flags, 'strength', { above: 0, max: 1 }) ?? 1,
+  };
+  if (!SOLVER_IDS.includes(settings.solver)) throw new UsageError(`unknown solver "${settings.solver}"; choose one of: ${SOLVER_IDS.join(', ')}`);
+  if (settings.classLabel !== null && !folder.classLabels) throw new UsageError(`${folder.name} has no classifier, so --class cannot be used`);
+  if (settings.classLabel !== null && settings.classLabel >= folder.classLabels!.length) {
+    throw new UsageError(`--class ${settings.classLabel} is out of range: ${folder.name} has classes 0..${folder.classLabels!.length - 1}`);
+  }
+  if ((settings.prompt || settings.negativePrompt) && !folder.textEncoderPath) {
+    throw new UsageError(`${folder.name} has no text encoder, so --prompt/--negative cannot be used`);
+  }
+  if (settings.clipX0 !== null && folder.kind !== 'pixel') throw new UsageError('--clip-x0 applies to pixel-space models only');
+  const providers = flags.has('provider') ? wrapUsage(() => parseProviders(stringFlag(flags, 'provider')!)) : defaultProviders();
+  const outFile = checkOutputPath(stringFlag(flags, 'out') ?? `split-studio-${settings.seed}.png`, '--out');
+  const dumpFile = flags.has('dump-x0') ? checkOutputPath(stringFlag(flags, 'dump-x0')!, '--dump-x0') : undefined;
+  const initNoiseFile = stringFlag(flags, 'init-noise');
+  let initNoise: Float32Array | undefined;
+  if (initNoiseFile) {
+    try {
+      initNoise = readNpy(readInputFile(initNoiseFile, '--init-noise')).data;
+    } catch (error) {
+      throw new UsageError(error instanceof UsageError ? error.message : `--init-noise ${initNoiseFile}: ${(error as Error).message}`);
+    }
+  }
+  const initImage = readPngFlag(flags, 'init-image');
+  const mask = readPngFlag(flags, 'mask');
+  if (mask && settings.task !== 'inpaint') throw new UsageError('--mask is used only with --task inpaint');
+  if (initImage && settings.task === 'txt2img') throw new UsageError('--init-image needs --task img2img, inpaint, colorize or super-resolution');
+  const json = flags.has('json');
+
+  const started = performance.now();
+  let model;
+  try {
+    model = await openPixelModel(folder, providers);
+  } catch (error) {
+    if (error instanceof ModelInputError || /could not open/.test((error as Error).message)) throw new UsageError(`${folder.dir}: ${(error as Error).message}`);
+    throw error;
+  }
+  if (!settings.width) settings.width = model.signature.width ?? 64;
+  if (!settings.height) settings.height = model.signature.height ?? 64;
+
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const showProgress = !json && process.stderr.isTTY;
+  let result;
+  try {
+    result = await generatePixel(model, settings, {
+      initNoise,
+      initImage,
+      mask,
+      signal: controller.signal,
+      onStep: showProgress ? (p) => void process.stderr.write(`\rstep ${p.step}/${p.steps}  NFE ${p.nfe}  t=${p.timestep}   `) : undefined,
+    });
+  } catch (error) {
+    if (error instanceof GenerationInputError || error instanceof ModelInputError) throw new UsageError(error.message);
+    if (!(error instanceof CancelledError) && /must be|out of range|needs|is not|at most|strictly descending|timestep/.test((error as Error).message)) {
+      throw new UsageError((error as Error).message);
+    }
+    throw error;
+  }
+  if (showProgress) process.stderr.write('\n');
+  writeFileAtomic(outFile, encodePng({ width: result.image.width, height: result.image.height, channels: 4, data: result.image.data }));
+  if (dumpFile) writeFileAtomic(dumpFile, encodeNpy(result.x, result.shape));
+  const totalMs = performance.now() - started;
+  const guidanceKind = settings.classLabel !== null && settings.classifierScale > 0 ? 'classifier' : settings.guidance !== 1 ? 'cfg' : settings.task === 'txt2img' || settings.task === 'img2img' ? 'none' : 'consistency';
+  const report = {
+    outputs: { image: path.resolve(outFile), ...(dumpFile ? { x0: path.resolve(dumpFile) } : {}) },
+    model: { name: folder.name, dir: folder.dir },
+    settings,
+    timesteps: result.timesteps,
+    nfe: result.cost.nfe,
+    guidanceEvaluations: result.cost.guidanceEvaluations,
+    classifierCalls: result.cost.classifierCalls,
+    networkRows: result.cost.networkRows,
+    expected: expectedCost(settings.solver, result.timesteps.length, guidanceKind, settings.conditionAt),
+    provider: model.provider,
+    skippedProviders: model.skippedProviders,
+    timings: { loadMs: round(model.loadMs), samplingMs: round(result.samplingMs), runtimeMs: round(result.cost.runtimeMs), totalMs: round(totalMs) },
+  };
+  if (json) process.stdout.write(JSON.stringify(report) + '\n');
+  else process.stdout.write(`${report.outputs.image}  (${settings.solver}, ${result.timesteps.length} steps, NFE ${report.nfe}, ${report.provider}, ${report.timings.totalMs} ms)\n`);
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+function wrapUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function noise(argv: string[]): void {
+  const flags = parseFlags(argv, { seed: { value: true }, shape: { value: true }, out: { value: true } });
+  const seed = numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED });
+  if (seed === undefined) throw new UsageError('noise needs --seed');
+  const shape = intListFlag(flags, 'shape', 1);
+  if (!shape) throw new UsageError('noise needs --shape, e.g. --shape 1,4,64,64');
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count > 2 ** 28) throw new UsageError(`--shape ${shape.join(',')} has ${count} values; at most ${2 ** 28}`);
+  const out = stringFlag(flags, 'out');
+  if (!out) throw new UsageError('noise needs --out FILE.npy');
+  checkOutputPath(out, '--out');
+  writeFileAtomic(out, encodeNpy(torchRandn(seed, shape), shape));
+}
+
+function models(argv: string[]): void {
+  const flags = parseFlags(argv, { json: { value: false } });
+  const entries = listModels().map((e) => ({
+    dir: e.dir,
+    ...(e.error
+      ? { error: e.error }
+      : {
+          name: e.folder!.name,
+          kind: e.folder!.kind,
+          className: e.folder!.className,
+          predictionType: e.folder!.scheduler.predictionType,
+          classifier: e.folder!.classLabels ?? null,
+          textEncoder: Boolean(e.folder!.textEncoderPath),
+          tasks: e.folder!.kind === 'pixel' ? TASKS : ['txt2img', 'img2img', 'inpaint'],
+          defaults: e.folder!.defaults,
+        }),
+  }));
+  if (flags.has('json')) {
+    process.stdout.write(JSON.stringify({ models: entries }) + '\n');
+    return;
+  }
+  if (entries.length === 0) process.stdout.write('no models found\n');
+  for (const e of entries) {
+    if ('error' in e) process.stdout.write(`!  ${e.dir}\n   ${e.error}\n`);
+    else process.stdout.write(`${e.name}\n   ${e.dir}\n   ${e.kind}, ${e.predictionType}${e.classifier ? `, classifier: ${e.classifier.join(', ')}` : ''}${e.textEncoder ? ', text' : ''}\n`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'generate':
+        await generate(rest);
+        return 0;
+      case 'noise':
+        noise(rest);
+        return 0;
+      case 'models':
+        models(rest);
+        return 0;
+      case undefined:
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE + '\n');
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}" (generate, noise, models)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`split-studio: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof CancelledError) {
+      process.stderr.write('split-studio: cancelled\n');
+      return 130;
+    }
+    process.stderr.write(`split-studio: internal error: ${(error as Error).message}\n`);
+    if (process.env.SPLIT_STUDIO_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The pixel-space pipeline: model folder -> ONNX sessions -> engine run -> image.
+ * Tasks: txt2img, img2img (diffusers' strength semantics), and the data-consistency
+ * restorations inpaint / colorize / super-resolution.
+ */
+import type { GenerationSettings } from '../../shared/settings';
+import { type ConsistencyOperator, LUMA_WEIGHTS, type ImageShape } from '../engine/guidance/consistency';
+import type { Guidance } from '../engine/guidance/denoiser';
+import type { CostCounter } from '../engine/model';
+import { torchRandn } from '../engine/noise/torchRandn';
+import { type StepProgress, planFor, sample } from '../engine/sampler';
+import type { ModelFolder } from '../models/modelFolder';
+import { type OpenedSession, type ProviderName, type SkippedProvider, openSession } from '../runtime/sessions';
+import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './images';
+import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type UnetSignature, readUnetSignature } from './onnxPixel';
+
+export class GenerationInputError extends Error {}
+
+export interface PixelModel {
+  folder: ModelFolder;
+  unet: OpenedSession;
+  signature: UnetSignature;
+  classifier?: OpenedSession;
+  provider: ProviderName;
+  skippedProviders: SkippedProvider[];
+  loadMs: number;
+}
+
+export async function openPixelModel(folder: ModelFolder, providers: readonly ProviderName[]): Promise<PixelModel> {
+  if (folder.kind !== 'pixel') throw new ModelInputError(`${folder.dir}: latent (VAE) models are not supported by this build yet`);
+  if (folder.textEncoderPath) throw new ModelInputError(`${folder.dir}: text-conditioned models are not supported by this build yet`);
+  const started = performance.now();
+  const unet = await openSession(folder.unetPath, providers);
+  const signature = readUnetSignature(unet.session, 'unet/model.onnx');
+  if (signature.channels !== 3 && signature.channels !== 1) {
+    throw new ModelInputError(`unet/model.onnx: a pixel model's "sample" needs 1 or 3 channels, this one has ${signature.channels}`);
+  }
+  const classifier = folder.classifierPath ? await openSession(folder.classifierPath, [unet.provider]) : undefined;
+  return { folder, unet, signature, classifier, provider: unet.provider, skippedProviders: unet.skipped, loadMs: performance.now() - started };
+}
+
+export interface PixelInputs {
+  /** x_T for all rows; default: torch-compatible randn(seed). */
+  initNoise?: Float32Array;
+  initImage?: RgbaImage;
+  mask?: RgbaImage;
+  signal?: AbortSignal;
+  onStep?: (progress: StepProgress) => void | Promise<void>;
+}
+
+export interface PixelResult {
+  /** Final state in model space (pixels in [-1, 1]), [1, C, H, W]. */
+  x: Float32Array;
+  shape: [number, number, number, number];
+  image: RgbaImage;
+  cost: CostCounter;
+  samplingMs: number;
+  timesteps: number[];
+}
+
+export function resolveSize(model: PixelModel, settings: Pick<GenerationSettings, 'width' | 'height'>): ImageShape {
+  const { signature } = model;
+  const check = (name: 'width' | 'height', fixedSize: number | null) => {
+    const wanted = settings[name];
+    if (fixedSize !== null && wanted !== fixedSize) {
+      throw new GenerationInputError(`this model only makes ${signature.width}x${signature.height} images; --${name} ${wanted} is not possible`);
+    }
+    return wanted;
+  };
+  return { channels: signature.channels, width: check('width', signature.width), height: check('height', signature.height) };
+}
+
+/** diffusers' img2img strength: run the last int(N * strength) steps. */
+export function stepsToSkip(steps: number, strength: number): number {
+  if (!(strength > 0 && strength <= 1)) throw new GenerationInputError(`strength must be in (0, 1], got ${strength}`);
+  const run = Math.min(Math.floor(steps * strength), steps);
+  if (run < 1) throw new GenerationInputError(`strength ${strength} with ${steps} steps runs no step; raise one of them`);
+  return steps - run;
+}
+
+function requireImage(image: RgbaImage | undefined, what: string, width: number, height: number): RgbaImage {
+  if (!image) throw new GenerationInputError(`this task needs --init-image (${what})`);
+  if (image.width !== width || image.height !== height) {
+    throw new GenerationInputError(`--init-image is ${image.width}x${image.height}, but the model makes ${width}x${height} images`);
+  }
+  return image;
+}
+
+function buildGuidance(settings: GenerationSettings, model: PixelModel, shape: ImageShape, inputs: PixelInputs): Guidance {
+  const wantsClassifier = settings.classLabel !== null && settings.classifierScale > 0;
+  const wantsCfg = settings.guidance !== 1;
+  const restoration = settings.task === 'inpaint' || settings.task === 'colorize' || settings.task === 'super-resolution';
+  const active = [wantsClassifier && 'classifier guidance', wantsCfg && 'classifier-free guidance', restoration && settings.task].filter(Boolean);
+  if (active.length > 1) throw new GenerationInputError(`choose one kind of guidance per run, not ${active.join(' and ')}`);
+  if (wantsClassifier) {
+    if (!model.classifier) throw new GenerationInputError(`${model.folder.name} has no classifier: --class and --classifier-scale need classifier/model.onnx`);
+    return { kind: 'classifier', scale: settings.classifierScale, labels: [settings.classLabel!] };
+  }
+  if (wantsCfg) return { kind: 'cfg', scale: settings.guidance };
+  if (!restoration) return { kind: 'none' };
+  const { width, height } = shape;
+  let operator: ConsistencyOperator;
+  if (settings.task === 'inpaint') {
+    const known = imageToTensor(requireImage(inputs.initImage, 'the picture to inpaint', width, height));
+    const mask = inputs.mask;
+    if (!mask) throw new GenerationInputError('inpainting needs --mask (white = repaint, black = keep)');
+    if (mask.width !== width || mask.height !== height) {
+      throw new GenerationInputError(`--mask is ${mask.width}x${mask.height}, but the image is ${width}x${height}`);
+    }
+    operator = { kind: 'inpaint', mask: maskToKnown(mask), known };
+  } else if (settings.task === 'colorize') {
+    const rgb = imageToTensor(requireImage(inputs.initImage, 'the gray picture', width, height));
+    const hw = width * height;
+    const gray = new Float32Array(hw);
+    for (let p = 0; p < hw; p++) gray[p] = LUMA_WEIGHTS[0] * rgb[p] + LUMA_WEIGHTS[1] * rgb[hw + p] + LUMA_WEIGHTS[2] * rgb[2 * hw + p];
+    operator = { kind: 'colorize', gray };
+  } else {
+    const low = inputs.initImage;
+    if (!low) throw new GenerationInputError('super-resolution needs --init-image (the low-resolution picture)');
+    const factor = width / low.width;
+    if (!Number.isInteger(factor) || factor < 2 || height / low.height !== factor) {
+      throw new GenerationInputError(`--init-image is ${low.width}x${low.height}; super-resolution needs ${width}x${height} divided by a whole factor >= 2`);
+    }
+    operator = { kind: 'super-resolution', low: imageToTensor(low), factor };
+  }
+  return { kind: 'consistency', scale: settings.consistencyScale, operator };
+}
+
+export async function generatePixel(model: PixelModel, settings: GenerationSettings, inputs: PixelInputs = {}): Promise<PixelResult> {
+  const shape = resolveSize(model, settings);
+  const { channels: C, width: W, height: H } = shape;
+  const size = C * H * W;
+  const guidance = buildGuidance(settings, model, shape, inputs);
+  const spacing = Array.isArray(settings.spacing) ? { explicit: settings.spacing } : settings.spacing;
+  const scheduler = model.folder.scheduler;
+
+  let x: Float32Array;
+  if (inputs.initNoise) {
+    if (inputs.initNoise.length !== size) throw new GenerationInputError(`--init-noise has ${inputs.initNoise.length} values, expected ${size} (1x${C}x${H}x${W})`);
+    x = Float32Array.from(inputs.initNoise);
+  } else {
+    x = torchRandn(settings.seed, [1, C, H, W]);
+  }
+
+  // img2img: start from the init image noised to the first remaining timestep.
+  let skipSteps = 0;
+  if (settings.task === 'img2img') {
+    const init = imageToTensor(requireImage(inputs.initImage, 'the starting picture', W, H));
+    skipSteps = stepsToSkip(settings.steps, settings.strength);
+    const start = planFor(scheduler, settings.steps, spacing).steps[skipSteps].point;
+    const a = Math.sqrt(start.abar);
+    const s = Math.sqrt(1 - start.abar);
+    for (let i = 0; i < size; i++) x[i] = a * init[i] + s * x[i];
+  } else if (settings.strength !== 1) {
+    throw new GenerationInputError(`--strength applies to img2img only (task ${settings.task})`);
+  }
+
+  const classifier = model.classifier && new OnnxClassifier(model.classifier, model.folder.classLabels!.length, shape, 'classifier/model.onnx');
+  const result = await sample({
+    predictor: new OnnxNoisePredictor(model.unet, model.signature, shape),
+    classifier,
+    scheduler,
+    shape,
+    rows: 1,
+    solver: settings.solver,
+    steps: settings.steps,
+    spacing,
+    guidance,
+    conditionAt: settings.conditionAt,
+    clipX0: settings.clipX0 ?? undefined,
+    initial: x,
+    skipSteps,
+    signal: inputs.signal,
+    onStep: inputs.onStep,
+  });
+  return {
+    x: result.x,
+    shape: [1, C, H, W],
+    image: tensorToImage(result.x, C, W, H),
+    cost: result.cost,
+    samplingMs: result.wallMs,
+    timesteps: [...result.plan.timesteps],
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Generation settings: the one description of a run, used by the CLI, the studio's IPC,
+ * and (later) the gallery's settings JSON. No Node, no DOM.
+ */
+import type { ConditionPlacement } from './solvers';
+
+export const TASKS = ['txt2img', 'img2img', 'inpaint', 'colorize', 'super-resolution'] as const;
+export type Task = (typeof TASKS)[number];
+
+export const SPACINGS = ['linspace', 'leading', 'trailing'] as const;
+export type SpacingName = (typeof SPACINGS)[number];
+
+export interface GenerationSettings {
+  task: Task;
+  prompt: string;
+  negativePrompt: string;
+  /** Class for classifier guidance (models with a classifier), or null. */
+  classLabel: number | null;
+  classifierScale: number;
+  solver: string;
+  steps: number;
+  /** Classifier-free guidance scale w (diffusers' guidance_scale; 1 = conditional only). */
+  guidance: number;
+  /** Where splitting solvers evaluate a network-based condition term (CFG, consistency). */
+  conditionAt: ConditionPlacement;
+  /** Data-consistency guidance scale for pixel-space restoration tasks. */
+  consistencyScale: number;
+  seed: number;
+  width: number;
+  height: number;
+  /** A named spacing, or explicit descending training timesteps. */
+  spacing: SpacingName | number[];
+  /** Pixel models: clip x0 predictions (null = the model's scheduler_config). */
+  clipX0: boolean | null;
+  /** img2img / restoration: how much of the schedule to run (diffusers' strength). */
+  strength: number;
+}
+
+export const MAX_SEED = 2 ** 53 - 1;
+export const MAX_IMAGE_SIDE = 4096;
