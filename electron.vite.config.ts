@@ -12,6 +12,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/cli/entry.ts'),
           benchEngine: resolve(__dirname, 'tools/bench/engine.ts'),
           serve: resolve(__dirname, 'src/main/server/serve.ts'),
+          solverDocs: resolve(__dirname, 'tools/docs/solverDocs.ts'),
         },
       },
     },
