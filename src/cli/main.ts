@@ -4,7 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
+import { DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
 import { SOLVER_IDS, expectedCost } from '../shared/solvers';
 import { CancelledError } from '../main/engine/model';
 import { torchRandn } from '../main/engine/noise/torchRandn';
@@ -113,7 +113,7 @@ async function generate(argv: string[]): Promise<void> {
     steps: timesteps?.length ?? numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 }) ?? d.steps ?? 20,
     guidance: numberFlag(flags, 'guidance', { min: 0 }) ?? d.guidance ?? 1,
     conditionAt: choiceFlag(flags, 'condition-at', ['exact', 'same-point'] as const) ?? 'exact',
-    consistencyScale: numberFlag(flags, 'consistency-scale', { min: 0 }) ?? 1e-4,
+    consistencyScale: numberFlag(flags, 'consistency-scale', { min: 0 }) ?? DEFAULT_CONSISTENCY_SCALE,
     seed: numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED }) ?? Math.floor(Math.random() * 2 ** 32),
     width: numberFlag(flags, 'width', { integer: true, min: 1, max: MAX_IMAGE_SIDE }) ?? d.width ?? 0,
     height: numberFlag(flags, 'height', { integer: true, min: 1, max: MAX_IMAGE_SIDE }) ?? d.height ?? 0,
