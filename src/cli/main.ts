@@ -15,7 +15,8 @@ import { defaultModelDir, listModels } from '../main/models/catalog';
 import { ModelFolderError, readModelFolder } from '../main/models/modelFolder';
 import type { RgbaImage } from '../main/pipelines/images';
 import { ModelInputError } from '../main/pipelines/onnxPixel';
-import { GenerationInputError, generatePixel, openPixelModel } from '../main/pipelines/pixel';
+import { generatePixel, openPixelModel } from '../main/pipelines/pixel';
+import { SettingsError } from '../main/engine/errors';
 import { defaultProviders, parseProviders } from '../main/runtime/sessions';
 import { type ParsedFlags, UsageError, choiceFlag, intListFlag, numberFlag, parseFlags, stringFlag } from './args';
 
@@ -172,10 +173,7 @@ async function generate(argv: string[]): Promise<void> {
       onStep: showProgress ? (p) => void process.stderr.write(`\rstep ${p.step}/${p.steps}  NFE ${p.nfe}  t=${p.timestep}   `) : undefined,
     });
   } catch (error) {
-    if (error instanceof GenerationInputError || error instanceof ModelInputError) throw new UsageError(error.message);
-    if (!(error instanceof CancelledError) && /must be|out of range|needs|is not|at most|strictly descending|timestep/.test((error as Error).message)) {
-      throw new UsageError((error as Error).message);
-    }
+    if (error instanceof SettingsError || error instanceof ModelInputError) throw new UsageError(error.message);
     throw error;
   }
   if (showProgress) process.stderr.write('\n');

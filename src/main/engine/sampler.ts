@@ -2,7 +2,7 @@
  * The sampling loop's frame: builds the plan and the guided model, picks the solver,
  * counts cost, reports progress, honours cancellation (checked before every network call).
  */
-import { type ConditionPlacement, solverInfo } from '../../shared/solvers';
+import { type ConditionPlacement, SOLVER_IDS, solverInfo } from '../../shared/solvers';
 import { type Guidance, makeGuidedDenoiser } from './guidance/denoiser';
 import type { ImageShape } from './guidance/consistency';
 import { type ClassifierGradient, type CostCounter, type NoisePredictor, countingClassifier, countingPredictor, newCostCounter } from './model';
@@ -16,8 +16,10 @@ import { plms } from './solvers/plms';
 import { splitting } from './solvers/splitting';
 import type { Solver } from './solvers/types';
 import { sampleUniPC2 } from './solvers/unipc';
+import { SettingsError } from './errors';
 
 export function makeSolver(id: string, conditionAt: ConditionPlacement): Solver {
+  if (!SOLVER_IDS.includes(id)) throw new SettingsError(`unknown solver "${id}"; choose one of: ${SOLVER_IDS.join(', ')}`);
   const info = solverInfo(id);
   switch (info.family) {
     case 'ddim':
@@ -96,7 +98,7 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
     cost,
   });
   if (opts.initial.length !== model.size) {
-    throw new Error(`initial noise has ${opts.initial.length} values, expected ${model.size}`);
+    throw new SettingsError(`initial noise has ${opts.initial.length} values, expected ${model.size}`);
   }
   const solver = makeSolver(opts.solver, opts.conditionAt ?? 'exact');
   const x = opts.initial;
@@ -121,7 +123,7 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
 /** The tail of a plan after `skip` steps (img2img: start at a lower noise level). */
 export function skipPlan(plan: SamplingPlan, skip: number): SamplingPlan {
   if (!Number.isInteger(skip) || skip < 0 || skip >= plan.steps.length) {
-    throw new Error(`cannot skip ${skip} of ${plan.steps.length} steps`);
+    throw new SettingsError(`cannot skip ${skip} of ${plan.steps.length} steps`);
   }
   const steps = plan.steps.slice(skip).map((s, i, all) => ({ ...s, index: i, isFirst: i === 0, isLast: i === all.length - 1 }));
   return { timesteps: plan.timesteps.slice(skip), steps, finalAbar: plan.finalAbar };

@@ -6,6 +6,7 @@
  * 0 and T-1); `leading` and `trailing` follow diffusers (with steps_offset).
  */
 import type { TimestepSpacing } from './schedule';
+import { SettingsError } from './errors';
 
 export type Spacing = TimestepSpacing | { explicit: readonly number[] };
 
@@ -23,8 +24,8 @@ export function roundHalfEven(v: number): number {
 export function samplingTimesteps(spacing: Spacing, steps: number, numTrainTimesteps: number, stepsOffset = 0): number[] {
   const T = numTrainTimesteps;
   if (typeof spacing === 'object') return checkExplicit(spacing.explicit, T);
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a whole number of at least 1, got ${steps}`);
-  if (steps > T) throw new Error(`steps must be at most ${T} (the model's training timesteps), got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new SettingsError(`steps must be a whole number of at least 1, got ${steps}`);
+  if (steps > T) throw new SettingsError(`steps must be at most ${T} (the model's training timesteps), got ${steps}`);
   let ascending: number[];
   switch (spacing) {
     case 'linspace': {
@@ -54,15 +55,15 @@ export function samplingTimesteps(spacing: Spacing, steps: number, numTrainTimes
 }
 
 function checkExplicit(list: readonly number[], T: number): number[] {
-  if (list.length === 0) throw new Error('the timestep list is empty');
-  if (list.length > MAX_STEPS) throw new Error(`at most ${MAX_STEPS} timesteps, got ${list.length}`);
+  if (list.length === 0) throw new SettingsError('the timestep list is empty');
+  if (list.length > MAX_STEPS) throw new SettingsError(`at most ${MAX_STEPS} timesteps, got ${list.length}`);
   for (let i = 0; i < list.length; i++) {
     const t = list[i];
     if (!Number.isInteger(t) || t < 0 || t >= T) {
-      throw new Error(`timestep ${JSON.stringify(t)} is not a whole number from 0 to ${T - 1}`);
+      throw new SettingsError(`timestep ${JSON.stringify(t)} is not a whole number from 0 to ${T - 1}`);
     }
     if (i > 0 && t >= list[i - 1]) {
-      throw new Error(`timesteps must be strictly descending: ${list[i - 1]} is followed by ${t}`);
+      throw new SettingsError(`timesteps must be strictly descending: ${list[i - 1]} is followed by ${t}`);
     }
   }
   return [...list];

@@ -6,6 +6,7 @@
 import type { GenerationSettings } from '../../shared/settings';
 import { type ConsistencyOperator, LUMA_WEIGHTS, type ImageShape } from '../engine/guidance/consistency';
 import type { Guidance } from '../engine/guidance/denoiser';
+import { SettingsError } from '../engine/errors';
 import type { CostCounter } from '../engine/model';
 import { torchRandn } from '../engine/noise/torchRandn';
 import { type StepProgress, planFor, sample } from '../engine/sampler';
@@ -13,8 +14,6 @@ import type { ModelFolder } from '../models/modelFolder';
 import { type OpenedSession, type ProviderName, type SkippedProvider, openSession } from '../runtime/sessions';
 import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './images';
 import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type UnetSignature, readUnetSignature } from './onnxPixel';
-
-export class GenerationInputError extends Error {}
 
 export interface PixelModel {
   folder: ModelFolder;
@@ -63,7 +62,7 @@ export function resolveSize(model: PixelModel, settings: Pick<GenerationSettings
   const check = (name: 'width' | 'height', fixedSize: number | null) => {
     const wanted = settings[name];
     if (fixedSize !== null && wanted !== fixedSize) {
-      throw new GenerationInputError(`this model only makes ${signature.width}x${signature.height} images; --${name} ${wanted} is not possible`);
+      throw new SettingsError(`this model only makes ${signature.width}x${signature.height} images; --${name} ${wanted} is not possible`);
     }
     return wanted;
   };
@@ -72,16 +71,16 @@ export function resolveSize(model: PixelModel, settings: Pick<GenerationSettings
 
 /** diffusers' img2img strength: run the last int(N * strength) steps. */
 export function stepsToSkip(steps: number, strength: number): number {
-  if (!(strength > 0 && strength <= 1)) throw new GenerationInputError(`strength must be in (0, 1], got ${strength}`);
+  if (!(strength > 0 && strength <= 1)) throw new SettingsError(`strength must be in (0, 1], got ${strength}`);
   const run = Math.min(Math.floor(steps * strength), steps);
-  if (run < 1) throw new GenerationInputError(`strength ${strength} with ${steps} steps runs no step; raise one of them`);
+  if (run < 1) throw new SettingsError(`strength ${strength} with ${steps} steps runs no step; raise one of them`);
   return steps - run;
 }
 
 function requireImage(image: RgbaImage | undefined, what: string, width: number, height: number): RgbaImage {
-  if (!image) throw new GenerationInputError(`this task needs --init-image (${what})`);
+  if (!image) throw new SettingsError(`this task needs --init-image (${what})`);
   if (image.width !== width || image.height !== height) {
-    throw new GenerationInputError(`--init-image is ${image.width}x${image.height}, but the model makes ${width}x${height} images`);
+    throw new SettingsError(`--init-image is ${image.width}x${image.height}, but the model makes ${width}x${height} images`);
   }
   return image;
 }
@@ -91,9 +90,9 @@ function buildGuidance(settings: GenerationSettings, model: PixelModel, shape: I
   const wantsCfg = settings.guidance !== 1;
   const restoration = settings.task === 'inpaint' || settings.task === 'colorize' || settings.task === 'super-resolution';
   const active = [wantsClassifier && 'classifier guidance', wantsCfg && 'classifier-free guidance', restoration && settings.task].filter(Boolean);
-  if (active.length > 1) throw new GenerationInputError(`choose one kind of guidance per run, not ${active.join(' and ')}`);
+  if (active.length > 1) throw new SettingsError(`choose one kind of guidance per run, not ${active.join(' and ')}`);
   if (wantsClassifier) {
-    if (!model.classifier) throw new GenerationInputError(`${model.folder.name} has no classifier: --class and --classifier-scale need classifier/model.onnx`);
+    if (!model.classifier) throw new SettingsError(`${model.folder.name} has no classifier: --class and --classifier-scale need classifier/model.onnx`);
     return { kind: 'classifier', scale: settings.classifierScale, labels: [settings.classLabel!] };
   }
   if (wantsCfg) return { kind: 'cfg', scale: settings.guidance };
@@ -103,9 +102,9 @@ function buildGuidance(settings: GenerationSettings, model: PixelModel, shape: I
   if (settings.task === 'inpaint') {
     const known = imageToTensor(requireImage(inputs.initImage, 'the picture to inpaint', width, height));
     const mask = inputs.mask;
-    if (!mask) throw new GenerationInputError('inpainting needs --mask (white = repaint, black = keep)');
+    if (!mask) throw new SettingsError('inpainting needs --mask (white = repaint, black = keep)');
     if (mask.width !== width || mask.height !== height) {
-      throw new GenerationInputError(`--mask is ${mask.width}x${mask.height}, but the image is ${width}x${height}`);
+      throw new SettingsError(`--mask is ${mask.width}x${mask.height}, but the image is ${width}x${height}`);
     }
     operator = { kind: 'inpaint', mask: maskToKnown(mask), known };
   } else if (settings.task === 'colorize') {
@@ -116,10 +115,10 @@ function buildGuidance(settings: GenerationSettings, model: PixelModel, shape: I
     operator = { kind: 'colorize', gray };
   } else {
     const low = inputs.initImage;
-    if (!low) throw new GenerationInputError('super-resolution needs --init-image (the low-resolution picture)');
+    if (!low) throw new SettingsError('super-resolution needs --init-image (the low-resolution picture)');
     const factor = width / low.width;
     if (!Number.isInteger(factor) || factor < 2 || height / low.height !== factor) {
-      throw new GenerationInputError(`--init-image is ${low.width}x${low.height}; super-resolution needs ${width}x${height} divided by a whole factor >= 2`);
+      throw new SettingsError(`--init-image is ${low.width}x${low.height}; super-resolution needs ${width}x${height} divided by a whole factor >= 2`);
     }
     operator = { kind: 'super-resolution', low: imageToTensor(low), factor };
   }
@@ -136,7 +135,7 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
 
   let x: Float32Array;
   if (inputs.initNoise) {
-    if (inputs.initNoise.length !== size) throw new GenerationInputError(`--init-noise has ${inputs.initNoise.length} values, expected ${size} (1x${C}x${H}x${W})`);
+    if (inputs.initNoise.length !== size) throw new SettingsError(`--init-noise has ${inputs.initNoise.length} values, expected ${size} (1x${C}x${H}x${W})`);
     x = Float32Array.from(inputs.initNoise);
   } else {
     x = torchRandn(settings.seed, [1, C, H, W]);
@@ -152,7 +151,7 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
     const s = Math.sqrt(1 - start.abar);
     for (let i = 0; i < size; i++) x[i] = a * init[i] + s * x[i];
   } else if (settings.strength !== 1) {
-    throw new GenerationInputError(`--strength applies to img2img only (task ${settings.task})`);
+    throw new SettingsError(`--strength applies to img2img only (task ${settings.task})`);
   }
 
   const classifier = model.classifier && new OnnxClassifier(model.classifier, model.folder.classLabels!.length, shape, 'classifier/model.onnx');

@@ -5,6 +5,8 @@
  * This file computes the residual term A^T(A x0 - y) for each operator.
  */
 
+import { SettingsError } from '../errors';
+
 export interface ImageShape {
   channels: number;
   height: number;
@@ -24,7 +26,7 @@ export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
 export function checkOperator(op: ConsistencyOperator, shape: ImageShape): void {
   const hw = shape.height * shape.width;
   const expect = (what: string, got: number, want: number) => {
-    if (got !== want) throw new Error(`${op.kind}: ${what} has ${got} values, expected ${want} for a ${shape.width}x${shape.height} image`);
+    if (got !== want) throw new SettingsError(`${op.kind}: ${what} has ${got} values, expected ${want} for a ${shape.width}x${shape.height} image`);
   };
   switch (op.kind) {
     case 'inpaint':
@@ -32,13 +34,13 @@ export function checkOperator(op: ConsistencyOperator, shape: ImageShape): void 
       expect('known image', op.known.length, hw * shape.channels);
       break;
     case 'colorize':
-      if (shape.channels !== 3) throw new Error(`colorize needs a 3-channel model, this one has ${shape.channels}`);
+      if (shape.channels !== 3) throw new SettingsError(`colorize needs a 3-channel model, this one has ${shape.channels}`);
       expect('gray image', op.gray.length, hw);
       break;
     case 'super-resolution': {
       const f = op.factor;
       if (!Number.isInteger(f) || f < 2 || shape.height % f !== 0 || shape.width % f !== 0) {
-        throw new Error(`super-resolution: factor ${f} must be a whole number >= 2 dividing ${shape.width}x${shape.height}`);
+        throw new SettingsError(`super-resolution: factor ${f} must be a whole number >= 2 dividing ${shape.width}x${shape.height}`);
       }
       expect('low-resolution image', op.low.length, (hw / (f * f)) * shape.channels);
       break;

@@ -13,6 +13,7 @@ import type { Branch, ClassifierGradient, CostCounter, NoisePredictor } from '..
 import type { StepPoint } from '../plan';
 import { type EpsConversion, predictX0, toEps } from '../prediction';
 import { type ConsistencyOperator, type ImageShape, checkOperator, consistencyResidual } from './consistency';
+import { SettingsError } from '../errors';
 
 export type Guidance =
   | { kind: 'none' }
@@ -95,12 +96,12 @@ export function makeGuidedDenoiser(opts: DenoiserOptions): GuidedDenoiser {
     case 'classifier': {
       const { classifier } = opts;
       if (guidance.scale === 0) return plain();
-      if (!classifier) throw new Error('classifier guidance needs a model folder with classifier/model.onnx');
+      if (!classifier) throw new SettingsError('classifier guidance needs a model folder with classifier/model.onnx');
       checkScale('classifier scale', guidance.scale);
-      if (guidance.labels.length !== rows) throw new Error(`classifier guidance needs one class per sample (${rows}), got ${guidance.labels.length}`);
+      if (guidance.labels.length !== rows) throw new SettingsError(`classifier guidance needs one class per sample (${rows}), got ${guidance.labels.length}`);
       for (const label of guidance.labels) {
         if (!Number.isInteger(label) || label < 0 || label >= classifier.numClasses) {
-          throw new Error(`class ${label} is out of range: this classifier knows classes 0..${classifier.numClasses - 1}`);
+          throw new SettingsError(`class ${label} is out of range: this classifier knows classes 0..${classifier.numClasses - 1}`);
         }
       }
       const s = guidance.scale;
@@ -134,7 +135,7 @@ export function makeGuidedDenoiser(opts: DenoiserOptions): GuidedDenoiser {
       const w = guidance.scale;
       if (w === 1) return plain();
       if (!predictor.supportsUnconditional) {
-        throw new Error(`guidance ${w} needs a text- or class-conditioned model; this one is unconditional (use guidance 1)`);
+        throw new SettingsError(`guidance ${w} needs a text- or class-conditioned model; this one is unconditional (use guidance 1)`);
       }
       const pair = async (x: Float32Array, point: StepPoint, uncondOut: Float32Array, gOut: Float32Array) => {
         await predictor.predict(x, rows, point.timestep, ['uncond', 'cond'], raw);
@@ -162,5 +163,5 @@ export function makeGuidedDenoiser(opts: DenoiserOptions): GuidedDenoiser {
 }
 
 function checkScale(name: string, value: number): void {
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a finite number >= 0, got ${value}`);
+  if (!Number.isFinite(value) || value < 0) throw new SettingsError(`${name} must be a finite number >= 0, got ${value}`);
 }
