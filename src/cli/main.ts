@@ -127,9 +127,6 @@ async function generate(argv: string[]): Promise<void> {
   if (settings.classLabel !== null && settings.classLabel >= folder.classLabels!.length) {
     throw new UsageError(`--class ${settings.classLabel} is out of range: ${folder.name} has classes 0..${folder.classLabels!.length - 1}`);
   }
-  if ((settings.prompt || settings.negativePrompt) && !folder.textEncoderPath) {
-    throw new UsageError(`${folder.name} has no text encoder, so --prompt/--negative cannot be used`);
-  }
   if (settings.clipX0 !== null && folder.kind !== 'pixel') throw new UsageError('--clip-x0 applies to pixel-space models only');
   const providers = flags.has('provider') ? wrapUsage(() => parseProviders(stringFlag(flags, 'provider')!)) : defaultProviders();
   const outFile = checkOutputPath(stringFlag(flags, 'out') ?? `split-studio-${settings.seed}.png`, '--out');
@@ -193,8 +190,10 @@ async function generate(argv: string[]): Promise<void> {
     expected: expectedCost(settings.solver, result.timesteps.length, guidanceKind, settings.conditionAt),
     provider: model.provider,
     skippedProviders: model.skippedProviders,
+    warnings: result.warnings,
     timings: { loadMs: round(model.loadMs), samplingMs: round(result.samplingMs), runtimeMs: round(result.cost.runtimeMs), totalMs: round(totalMs) },
   };
+  if (!json) for (const w of result.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
   if (json) process.stdout.write(JSON.stringify(report) + '\n');
   else process.stdout.write(`${report.outputs.image}  (${settings.solver}, ${result.timesteps.length} steps, NFE ${report.nfe}, ${report.provider}, ${report.timings.totalMs} ms)\n`);
 }

@@ -35,6 +35,7 @@ async function onnxSweep(): Promise<void> {
   const dir = exactModelDir('gmm-3x32x32', appRoot());
   const folder = readModelFolder(dir);
   const model = await openPixelModel(folder, ['cpu']);
+  const classifierSession = (await model.classifier())!;
   const gmm = loadGaussianMixture(dir);
   const shape = { channels: gmm.channels, height: gmm.height, width: gmm.width };
   const initial = torchRandn(0, [1, gmm.channels, gmm.height, gmm.width]);
@@ -51,7 +52,7 @@ async function onnxSweep(): Promise<void> {
         for (let r = 0; r < REPEATS; r++) {
           last = await sample({
             predictor: new OnnxNoisePredictor(model.unet, model.signature, shape),
-            classifier: new OnnxClassifier(model.classifier!, gmm.numComponents, shape, 'classifier'),
+            classifier: new OnnxClassifier(classifierSession, gmm.numComponents, shape, 'classifier'),
             scheduler: DEFAULT_SCHEDULER_CONFIG,
             shape,
             rows: 1,

@@ -13,13 +13,17 @@ import { type StepProgress, planFor, sample } from '../engine/sampler';
 import type { ModelFolder } from '../models/modelFolder';
 import { type OpenedSession, type ProviderName, type SkippedProvider, openSession } from '../runtime/sessions';
 import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './images';
-import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type UnetSignature, readUnetSignature } from './onnxPixel';
+import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type TextConditioning, type UnetSignature, readUnetSignature } from './onnxPixel';
+import { OnnxTextEncoder } from './textEncoder';
+import { type PromptTokenizer, loadWordLevelTokenizer } from './tokenizers/wordLevel';
 
 export interface PixelModel {
   folder: ModelFolder;
   unet: OpenedSession;
   signature: UnetSignature;
-  classifier?: OpenedSession;
+  text?: { tokenizer: PromptTokenizer; encoder: OnnxTextEncoder };
+  /** The classifier session, opened on first use (most runs never need it). */
+  classifier(): Promise<OpenedSession | undefined>;
   provider: ProviderName;
   skippedProviders: SkippedProvider[];
   loadMs: number;
@@ -27,15 +31,54 @@ export interface PixelModel {
 
 export async function openPixelModel(folder: ModelFolder, providers: readonly ProviderName[]): Promise<PixelModel> {
   if (folder.kind !== 'pixel') throw new ModelInputError(`${folder.dir}: latent (VAE) models are not supported by this build yet`);
-  if (folder.textEncoderPath) throw new ModelInputError(`${folder.dir}: text-conditioned models are not supported by this build yet`);
   const started = performance.now();
   const unet = await openSession(folder.unetPath, providers);
   const signature = readUnetSignature(unet.session, 'unet/model.onnx');
   if (signature.channels !== 3 && signature.channels !== 1) {
     throw new ModelInputError(`unet/model.onnx: a pixel model's "sample" needs 1 or 3 channels, this one has ${signature.channels}`);
   }
-  const classifier = folder.classifierPath ? await openSession(folder.classifierPath, [unet.provider]) : undefined;
-  return { folder, unet, signature, classifier, provider: unet.provider, skippedProviders: unet.skipped, loadMs: performance.now() - started };
+  let text: PixelModel['text'];
+  if (folder.textEncoderPath) {
+    if (!folder.tokenizerDir) throw new ModelInputError(`${folder.dir}: text_encoder/ needs a tokenizer/ folder`);
+    let tokenizer: PromptTokenizer;
+    try {
+      tokenizer = loadWordLevelTokenizer(folder.tokenizerDir);
+    } catch (error) {
+      throw new ModelInputError(`${folder.dir}: ${(error as Error).message}`);
+    }
+    text = { tokenizer, encoder: new OnnxTextEncoder(await openSession(folder.textEncoderPath, [unet.provider])) };
+  } else if (signature.hiddenStates) {
+    throw new ModelInputError(`${folder.dir}: unet/model.onnx takes encoder_hidden_states but the folder has no text_encoder/`);
+  }
+  let classifier: Promise<OpenedSession | undefined> | undefined;
+  return {
+    folder,
+    unet,
+    signature,
+    text,
+    classifier: () => (classifier ??= folder.classifierPath ? openSession(folder.classifierPath, [unet.provider]) : Promise.resolve(undefined)),
+    provider: unet.provider,
+    skippedProviders: unet.skipped,
+    loadMs: performance.now() - started,
+  };
+}
+
+/** Prompt and negative prompt as embeddings, in one batch-2 text-encoder call. */
+async function encodePrompts(model: PixelModel, settings: GenerationSettings, warnings: string[]): Promise<TextConditioning | undefined> {
+  if (!model.text) {
+    if (settings.prompt || settings.negativePrompt) throw new SettingsError(`${model.folder.name} has no text encoder, so a prompt cannot be used`);
+    return undefined;
+  }
+  const { tokenizer, encoder } = model.text;
+  const cond = tokenizer.encode(settings.prompt);
+  const uncond = tokenizer.encode(settings.negativePrompt);
+  for (const [what, t] of [['prompt', cond], ['negative prompt', uncond]] as const) {
+    if (t.truncated) warnings.push(`the ${what} is longer than ${tokenizer.maxLength} tokens; the rest was ignored`);
+    if (t.unknownWords.length) warnings.push(`the ${what} has words this model does not know: ${[...new Set(t.unknownWords)].join(', ')}`);
+  }
+  const embeddings = await encoder.encode([uncond.ids, cond.ids]);
+  const per = embeddings.tokens * embeddings.dim;
+  return { uncond: embeddings.data.subarray(0, per), cond: embeddings.data.subarray(per, 2 * per), tokens: embeddings.tokens, dim: embeddings.dim };
 }
 
 export interface PixelInputs {
@@ -55,6 +98,8 @@ export interface PixelResult {
   cost: CostCounter;
   samplingMs: number;
   timesteps: number[];
+  /** Things the user should know (unknown words, truncated prompt). */
+  warnings: string[];
 }
 
 export function resolveSize(model: PixelModel, settings: Pick<GenerationSettings, 'width' | 'height'>): ImageShape {
@@ -85,14 +130,14 @@ function requireImage(image: RgbaImage | undefined, what: string, width: number,
   return image;
 }
 
-function buildGuidance(settings: GenerationSettings, model: PixelModel, shape: ImageShape, inputs: PixelInputs): Guidance {
+function buildGuidance(settings: GenerationSettings, model: PixelModel, hasClassifier: boolean, shape: ImageShape, inputs: PixelInputs): Guidance {
   const wantsClassifier = settings.classLabel !== null && settings.classifierScale > 0;
   const wantsCfg = settings.guidance !== 1;
   const restoration = settings.task === 'inpaint' || settings.task === 'colorize' || settings.task === 'super-resolution';
   const active = [wantsClassifier && 'classifier guidance', wantsCfg && 'classifier-free guidance', restoration && settings.task].filter(Boolean);
   if (active.length > 1) throw new SettingsError(`choose one kind of guidance per run, not ${active.join(' and ')}`);
   if (wantsClassifier) {
-    if (!model.classifier) throw new SettingsError(`${model.folder.name} has no classifier: --class and --classifier-scale need classifier/model.onnx`);
+    if (!hasClassifier) throw new SettingsError(`${model.folder.name} has no classifier: --class and --classifier-scale need classifier/model.onnx`);
     return { kind: 'classifier', scale: settings.classifierScale, labels: [settings.classLabel!] };
   }
   if (wantsCfg) return { kind: 'cfg', scale: settings.guidance };
@@ -129,7 +174,11 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
   const shape = resolveSize(model, settings);
   const { channels: C, width: W, height: H } = shape;
   const size = C * H * W;
-  const guidance = buildGuidance(settings, model, shape, inputs);
+  const wantsClassifier = settings.classLabel !== null && settings.classifierScale > 0;
+  const classifierSession = wantsClassifier ? await model.classifier() : undefined;
+  const guidance = buildGuidance(settings, model, classifierSession !== undefined, shape, inputs);
+  const warnings: string[] = [];
+  const text = await encodePrompts(model, settings, warnings);
   const spacing = Array.isArray(settings.spacing) ? { explicit: settings.spacing } : settings.spacing;
   const scheduler = model.folder.scheduler;
 
@@ -154,9 +203,9 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
     throw new SettingsError(`--strength applies to img2img only (task ${settings.task})`);
   }
 
-  const classifier = model.classifier && new OnnxClassifier(model.classifier, model.folder.classLabels!.length, shape, 'classifier/model.onnx');
+  const classifier = classifierSession && new OnnxClassifier(classifierSession, model.folder.classLabels!.length, shape, 'classifier/model.onnx');
   const result = await sample({
-    predictor: new OnnxNoisePredictor(model.unet, model.signature, shape),
+    predictor: new OnnxNoisePredictor(model.unet, model.signature, shape, text),
     classifier,
     scheduler,
     shape,
@@ -179,5 +228,6 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
     cost: result.cost,
     samplingMs: result.wallMs,
     timesteps: [...result.plan.timesteps],
+    warnings,
   };
 }
