@@ -4,7 +4,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
+import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
+import { guidanceKind, runSteps } from '../shared/runShape';
 import { SOLVER_IDS, expectedCost } from '../shared/solvers';
 import { CancelledError } from '../main/engine/model';
 import { torchRandn } from '../main/engine/noise/torchRandn';
@@ -113,7 +114,7 @@ async function generate(argv: string[]): Promise<void> {
     solver: stringFlag(flags, 'solver') ?? d.solver ?? 'ddim',
     steps: timesteps?.length ?? numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 }) ?? d.steps ?? 20,
     guidance: numberFlag(flags, 'guidance', { min: 0 }) ?? d.guidance ?? 1,
-    conditionAt: choiceFlag(flags, 'condition-at', ['exact', 'same-point'] as const) ?? 'exact',
+    conditionAt: choiceFlag(flags, 'condition-at', ['exact', 'same-point'] as const) ?? DEFAULT_CONDITION_AT,
     consistencyScale: numberFlag(flags, 'consistency-scale', { min: 0 }) ?? DEFAULT_CONSISTENCY_SCALE,
     seed: numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED }) ?? Math.floor(Math.random() * 2 ** 32),
     width: numberFlag(flags, 'width', { integer: true, min: 1, max: MAX_IMAGE_SIDE }) ?? d.width ?? 0,
@@ -177,7 +178,6 @@ async function generate(argv: string[]): Promise<void> {
   writeFileAtomic(outFile, encodePng({ width: result.image.width, height: result.image.height, channels: 4, data: result.image.data }));
   if (dumpFile) writeFileAtomic(dumpFile, encodeNpy(result.x, result.shape));
   const totalMs = performance.now() - started;
-  const guidanceKind = settings.classLabel !== null && settings.classifierScale > 0 ? 'classifier' : settings.guidance !== 1 ? 'cfg' : settings.task === 'txt2img' || settings.task === 'img2img' ? 'none' : 'consistency';
   const report = {
     outputs: { image: path.resolve(outFile), ...(dumpFile ? { x0: path.resolve(dumpFile) } : {}) },
     model: { name: folder.name, dir: folder.dir },
@@ -187,7 +187,7 @@ async function generate(argv: string[]): Promise<void> {
     guidanceEvaluations: result.cost.guidanceEvaluations,
     classifierCalls: result.cost.classifierCalls,
     networkRows: result.cost.networkRows,
-    expected: expectedCost(settings.solver, result.timesteps.length, guidanceKind, settings.conditionAt),
+    expected: expectedCost(settings.solver, result.cost.nfe > 0 ? runSteps(settings) : 0, guidanceKind(settings), settings.conditionAt),
     provider: model.provider,
     skippedProviders: model.skippedProviders,
     warnings: result.warnings,

@@ -1,33 +1,64 @@
 /**
- * The thin Electron entry: one window, locked down. The only file (with the engine host's
- * Electron adapter, to come) that imports 'electron'; everything it wires is plain Node.
+ * The thin Electron entry: one locked-down window, the engine in a utilityProcess, the
+ * studio's operations over allow-listed IPC. The only file (with its utilityProcess
+ * launcher below) that imports 'electron'; everything it wires is plain Node.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, session } from 'electron';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BrowserWindow, app, ipcMain, session, utilityProcess } from 'electron';
+import type { EngineLauncher } from './host/engineHost';
+import type { FromEngine } from './host/messages';
+import { EVENT_CHANNEL, type IpcMainLike, registerStudioIpc } from './ipc';
+import { createStudioApp, engineEntry } from './studio/app';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const rendererIndex = path.join(here, '../renderer/index.html');
+let window: BrowserWindow | null = null;
 
-function createWindow(): void {
-  const window = new BrowserWindow({
+const utilityLauncher: EngineLauncher = () => {
+  const child = utilityProcess.fork(engineEntry(here), [], { serviceName: 'Split Studio engine', stdio: 'inherit' });
+  return {
+    send: (m) => child.postMessage(m),
+    onMessage: (l) => void child.on('message', (m) => l(m as FromEngine)),
+    onExit: (l) => void child.on('exit', (code) => l(code)),
+    kill: () => void child.kill(),
+  };
+};
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
     width: 1280,
     height: 860,
     title: 'Split Studio',
+    backgroundColor: '#15171c',
     webPreferences: {
       preload: path.join(here, '../preload/index.mjs'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      webSecurity: true,
     },
   });
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  void window.loadFile(path.join(here, '../renderer/index.html'));
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.webContents.on('will-attach-webview', (event) => event.preventDefault());
+  void win.loadFile(rendererIndex);
+  return win;
 }
 
 app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  createWindow();
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  const studio = createStudioApp({
+    launcher: utilityLauncher,
+    emit: (event, payload) => window?.webContents.send(EVENT_CHANNEL, { event, payload }),
+    dataDir: process.env.SPLIT_STUDIO_HOME ? undefined : app.getPath('userData'),
+  });
+  const rendererUrl = pathToFileURL(rendererIndex).href;
+  registerStudioIpc(ipcMain as unknown as IpcMainLike, studio.service, (sender, frameUrl) => window !== null && sender === window.webContents && frameUrl === rendererUrl);
+  window = createWindow();
+  window.on('closed', () => (window = null));
+  app.on('before-quit', () => studio.close());
 });
 
 app.on('window-all-closed', () => app.quit());

@@ -46,3 +46,11 @@ export const MAX_IMAGE_SIDE = 4096;
  * and oscillate and s >= 100 diverges. Measured in src/main/pipelines/pixel.test.ts.
  */
 export const DEFAULT_CONSISTENCY_SCALE = 0.01;
+
+/**
+ * Where splitting solvers evaluate a network-based condition (CFG) by default: 'same-point'
+ * costs what plain CFG costs (one pair call per step); 'exact' places f and g where the
+ * splitting says, at 2 (LTSP) or 3 (STSP) calls per step. Speed is the point of splitting,
+ * so the cheap variant is the default; both are offered and counted.
+ */
+export const DEFAULT_CONDITION_AT = 'same-point' as const;

@@ -1,13 +1,17 @@
 /**
- * Served mode: the studio's renderer on 127.0.0.1 for a browser, where no Electron binary
- * is installed. Each launch has a random token, carried by the URL; the studio's operations
- * (arriving with the interface work) will travel over a WebSocket that checks it.
+ * Served mode: the studio's renderer on 127.0.0.1 for a browser (no Electron binary, a
+ * headless box, or `npm start -- --serve`). The static shell is public code; every
+ * operation travels over a WebSocket that must present this launch's random token
+ * (`/ws?token=...`), from a page of this origin. Messages are binary frames (frames.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { appRoot } from '../models/catalog';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { EventName, StudioEvents } from '../../shared/contract';
+import { decodeFrame, encodeFrame } from '../../shared/frames';
+import { type StudioService, toCallError } from '../studio/service';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -16,21 +20,63 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
   '.json': 'application/json',
+  '.woff2': 'font/woff2',
 };
+
+/** Close code for a refused token (4000-4999 are the application's). */
+export const CLOSE_UNAUTHORIZED = 4401;
+const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
 export interface ServedStudio {
   url: string;
+  port: number;
   token: string;
+  broadcast<E extends EventName>(event: E, payload: StudioEvents[E]): void;
   close(): Promise<void>;
 }
 
-export function serveStudio(port = 0): Promise<ServedStudio> {
-  const root = path.join(appRoot(), 'out', 'renderer');
-  if (!existsSync(path.join(root, 'index.html'))) throw new Error('the renderer is not built; run `npm run build`');
-  const token = randomBytes(24).toString('base64url');
+export interface ServeOptions {
+  renderDir: string;
+  /** Resolved later so the service can be built with this server's broadcast. */
+  service: () => StudioService;
+  port?: number;
+  token?: string;
+}
+
+function sameToken(given: string | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function serveStudio(options: ServeOptions): Promise<ServedStudio> {
+  const root = path.resolve(options.renderDir);
+  if (!existsSync(path.join(root, 'index.html'))) throw new Error(`the renderer is not built (${root}); run \`npm run build\``);
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const clients = new Set<WebSocket>();
+  let port = options.port ?? 0;
+
+  // DNS rebinding: only answer requests addressed to this loopback server by name.
+  const hostAllowed = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+
   const server = http.createServer((req, res) => {
+    if (!hostAllowed(req.headers.host)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden host');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    let relative: string;
+    try {
+      relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     const file = path.normalize(path.join(root, relative));
     if (!file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -40,30 +86,74 @@ export function serveStudio(port = 0): Promise<ServedStudio> {
       'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
     });
-    res.end(readFileSync(file));
+    res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const origin = req.headers.origin;
+    const originAllowed = origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
+    if (url.pathname !== '/ws' || !hostAllowed(req.headers.host) || !originAllowed) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!sameToken(url.searchParams.get('token'), token)) {
+        ws.close(CLOSE_UNAUTHORIZED, 'token refused');
+        return;
+      }
+      clients.add(ws);
+      ws.on('close', () => clients.delete(ws));
+      ws.on('message', (data, isBinary) => void onMessage(ws, data as Buffer, isBinary));
+    });
+  });
+
+  async function onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
+    let message: { type?: unknown; id?: unknown; op?: unknown; input?: unknown };
+    try {
+      if (!isBinary) throw new Error('text frames are not accepted');
+      message = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) as typeof message;
+    } catch (error) {
+      ws.close(1003, `bad frame: ${(error as Error).message}`.slice(0, 120));
+      return;
+    }
+    if (message?.type !== 'call' || typeof message.id !== 'number' || typeof message.op !== 'string') {
+      ws.close(1003, 'expected {type: "call", id, op, input}');
+      return;
+    }
+    const id = message.id;
+    try {
+      const value = await options.service().handle(message.op, message.input);
+      ws.send(encodeFrame({ type: 'result', id, ok: true, value }));
+    } catch (error) {
+      ws.send(encodeFrame({ type: 'result', id, ok: false, error: toCallError(error) }));
+    }
+  }
+
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const actual = typeof address === 'object' && address ? address.port : port;
+      port = typeof address === 'object' && address ? address.port : port;
       resolve({
-        url: `http://127.0.0.1:${actual}/#token=${token}`,
+        url: `http://127.0.0.1:${port}/#token=${token}`,
+        port,
         token,
-        close: () => new Promise((done) => server.close(() => done())),
+        broadcast(event, payload) {
+          const frame = encodeFrame({ type: 'event', event, payload });
+          for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(frame);
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            for (const ws of clients) ws.terminate();
+            wss.close();
+            server.close(() => done());
+          }),
       });
     });
   });
-}
-
-export async function serveFromCommandLine(args: string[]): Promise<void> {
-  const portIndex = args.indexOf('--port');
-  const port = portIndex >= 0 ? Number(args[portIndex + 1]) : 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`split-studio: --port must be a whole number from 0 to 65535\n`);
-    process.exit(2);
-  }
-  const studio = await serveStudio(port);
-  process.stdout.write(`Open ${studio.url}\n`);
 }

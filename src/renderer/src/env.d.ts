@@ -1,5 +1,6 @@
 declare module '*.svelte' {
   import type { Component } from 'svelte';
-  const component: Component;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const component: Component<any>;
   export default component;
 }

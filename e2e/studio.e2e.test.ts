@@ -1,0 +1,126 @@
+/**
+ * Browser tests: Debian's Chromium (playwright-core) against the served studio, with the real
+ * engine process, the embedded default model and a real gallery in a temporary data folder.
+ * Needs the build (npm test builds first) and /usr/bin/chromium (.ci/run installs it).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { encodePng } from '../src/main/io/png';
+
+const root = path.resolve(__dirname, '..');
+const CHROMIUM = '/usr/bin/chromium';
+let server: ChildProcess;
+let url: string;
+let browser: Browser;
+let page: Page;
+
+function startServer(): Promise<string> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'split-e2e-'));
+  server = spawn(process.execPath, ['-e', "import('./out/main/serve.js').then((m) => m.serveFromCommandLine(['--port', '0']))"], {
+    cwd: root,
+    env: { ...process.env, SPLIT_STUDIO_HOME: home },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout!.on('data', (d) => {
+      out += d;
+      const match = out.match(/Open (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/);
+      if (match) resolve(match[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`served studio exited (${code}): ${out}`)));
+  });
+}
+
+const galleryCount = () => page.getByTestId('gallery-item').count();
+
+async function setRange(testid: string, value: number): Promise<void> {
+  await page.getByTestId(testid).evaluate((el, v) => {
+    const input = el as HTMLInputElement;
+    input.value = String(v);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, value);
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(root, 'out/main/serve.js'))) throw new Error('build first: npm run build');
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  url = await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url);
+  await page.getByTestId('model-select').locator('option').first().waitFor({ state: 'attached', timeout: 30_000 });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+describe.sequential('the served studio', () => {
+  test('generates with the default model, shows previews and keeps the result in the gallery', async () => {
+    await page.getByTestId('prompt').fill('red apple on a blue background');
+    const seen = new Set<string>();
+    await page.getByTestId('generate').click();
+    // the live x0 preview appears while it runs
+    await expect.poll(async () => {
+      const src = await page.getByTestId('preview-image').getAttribute('src').catch(() => null);
+      if (src) seen.add(src);
+      return (await page.getByTestId('result-image').count()) > 0;
+    }, { timeout: 60_000, interval: 20 }).toBe(true);
+    expect(seen.size).toBeGreaterThan(0);
+    await expect.poll(galleryCount, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('result-cost').textContent()).toMatch(/NFE \d+/);
+    await page.screenshot({ path: path.join(root, 'docs/screenshot.png') });
+  }, 90_000);
+
+  test('Ctrl+Enter generates; cancel mid-run answers at once and saves nothing', async () => {
+    const before = await galleryCount();
+    await page.getByTestId('solver-select').selectOption('ddim');
+    await setRange('steps', 200);
+    await page.getByTestId('prompt').click();
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => page.getByTestId('progress-nfe').textContent(), { timeout: 30_000 }).toMatch(/NFE [1-9]\d*\s*\/\s*200/);
+    const clicked = Date.now();
+    await page.getByTestId('cancel').click();
+    await expect.poll(() => page.getByTestId('job-phase').textContent(), { timeout: 10_000 }).toMatch(/Cancelled/);
+    expect(Date.now() - clicked).toBeLessThan(5_000);
+    await page.waitForTimeout(500);
+    expect(await galleryCount()).toBe(before);
+  }, 60_000);
+
+  test('inpaints with a painted mask', async () => {
+    const before = await galleryCount();
+    await setRange('steps', 20);
+    await setRange('guidance', 1);
+    await page.getByTestId('task-select').selectOption('inpaint');
+    const picture = encodePng({ width: 32, height: 32, channels: 4, data: new Uint8Array(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : i % 4 === 2 ? 200 : 40)) });
+    await page.getByTestId('init-image-input').setInputFiles({ name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from(picture) });
+    const canvas = page.getByTestId('mask-canvas');
+    await canvas.waitFor({ state: 'visible', timeout: 10_000 });
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.5, { steps: 10 });
+    await page.mouse.up();
+    await page.getByTestId('generate').click();
+    await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 1);
+    expect(await page.getByTestId('run-error').count()).toBe(0);
+  }, 90_000);
+
+  test('re-runs an item from the gallery', async () => {
+    await page.getByTestId('task-select').selectOption('txt2img');
+    const before = await galleryCount();
+    await page.getByTestId('gallery-item').last().click();
+    await page.getByTestId('rerun').click();
+    await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 1);
+  }, 90_000);
+});

@@ -1,0 +1,166 @@
+/**
+ * The engine process: ONNX sessions, pipelines and samplers, off the main process's thread
+ * (onnxruntime-node's run() blocks its thread for a whole network call). Runs under
+ * Electron as a utilityProcess (process.parentPort) and under plain Node as a forked child
+ * (process.send). Never touches the database.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { SettingsError } from '../engine/errors';
+import { CancelledError } from '../engine/model';
+import { decodePng, encodePng } from '../io/png';
+import { ModelFolderError, readModelFolder } from '../models/modelFolder';
+import { tensorToImage } from '../pipelines/images';
+import { ModelInputError } from '../pipelines/onnxPixel';
+import { type PixelModel, generatePixel, openPixelModel } from '../pipelines/pixel';
+import { type ProviderName, parseProviders } from '../runtime/sessions';
+import type { FromEngine, RunJob, ToEngine } from './messages';
+
+interface Channel {
+  send(message: FromEngine): void;
+  onMessage(listener: (message: ToEngine) => void): void;
+}
+
+function channel(): Channel {
+  const parentPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }).parentPort;
+  if (parentPort) {
+    return { send: (m) => parentPort.postMessage(m), onMessage: (l) => parentPort.on('message', (e) => l(e.data as ToEngine)) };
+  }
+  if (!process.send) throw new Error('the engine process must be started by the studio (no IPC channel)');
+  return { send: (m) => process.send!(m), onMessage: (l) => process.on('message', (m) => l(m as ToEngine)) };
+}
+
+const models = new Map<string, Promise<PixelModel>>();
+const hashes = new Map<string, Promise<Record<string, string>>>();
+
+function modelFor(dir: string, providers: ProviderName[]): Promise<PixelModel> {
+  const key = `${dir}|${providers.join(',')}`;
+  let model = models.get(key);
+  if (!model) {
+    model = openPixelModel(readModelFolder(dir), providers);
+    models.set(key, model);
+    model.catch(() => models.delete(key));
+  }
+  return model;
+}
+
+function sha256(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file).on('data', (d) => hash.update(d)).on('end', () => resolve(hash.digest('hex'))).on('error', reject);
+  });
+}
+
+/** sha256 of every .onnx (and external data) file of a model folder, cached per folder. */
+function modelHashes(dir: string): Promise<Record<string, string>> {
+  let pending = hashes.get(dir);
+  if (!pending) {
+    pending = (async () => {
+      const out: Record<string, string> = {};
+      for (const component of readdirSync(dir, { withFileTypes: true })) {
+        if (!component.isDirectory()) continue;
+        for (const file of readdirSync(path.join(dir, component.name))) {
+          if (/\.(onnx|pb|onnx_data)$/.test(file) && statSync(path.join(dir, component.name, file)).isFile()) {
+            out[`${component.name}/${file}`] = await sha256(path.join(dir, component.name, file));
+          }
+        }
+      }
+      return out;
+    })();
+    hashes.set(dir, pending);
+  }
+  return pending;
+}
+
+/** Previews are at most this wide or high, so per-step PNGs stay cheap for large images. */
+const PREVIEW_MAX_SIDE = 256;
+
+async function run(job: RunJob, controller: AbortController, send: (m: FromEngine) => void): Promise<void> {
+  const started = performance.now();
+  try {
+    const model = await modelFor(job.modelDir, parseProviders(job.providers.join(',')));
+    const decode = (bytes: Uint8Array | undefined, what: string) => {
+      if (!bytes) return undefined;
+      try {
+        const png = decodePng(bytes);
+        return { width: png.width, height: png.height, data: png.data };
+      } catch (error) {
+        throw new SettingsError(`${what}: ${(error as Error).message}`);
+      }
+    };
+    const C = model.signature.channels;
+    const result = await generatePixel(model, job.settings, {
+      initImage: decode(job.initImage, 'init image'),
+      mask: decode(job.mask, 'mask'),
+      signal: controller.signal,
+      onStep: async (p) => {
+        const { width, height } = job.settings;
+        const preview = width <= PREVIEW_MAX_SIDE && height <= PREVIEW_MAX_SIDE ? encodePng({ ...tensorToImage(p.x0, C, width, height), channels: 4 }) : new Uint8Array();
+        send({ type: 'progress', jobId: job.jobId, step: p.step, steps: p.steps, nfe: p.nfe, elapsedMs: performance.now() - started, preview });
+        // Let 'cancel' messages in: awaiting resolved promises never yields to the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    });
+    send({
+      type: 'done',
+      jobId: job.jobId,
+      result: {
+        image: result.image,
+        cost: { nfe: result.cost.nfe, networkRows: result.cost.networkRows, guidanceEvaluations: result.cost.guidanceEvaluations, classifierCalls: result.cost.classifierCalls },
+        provider: model.provider,
+        skippedProviders: model.skippedProviders,
+        timesteps: result.timesteps,
+        warnings: result.warnings,
+        samplingMs: result.samplingMs,
+        totalMs: performance.now() - started,
+        modelHashes: await modelHashes(job.modelDir),
+        onnxruntimeVersion: ort.env.versions.common,
+      },
+    });
+  } catch (error) {
+    const kind = error instanceof CancelledError ? 'cancelled' : error instanceof SettingsError || error instanceof ModelInputError || error instanceof ModelFolderError ? 'settings' : 'internal';
+    send({ type: 'failed', jobId: job.jobId, kind, message: (error as Error).message });
+  }
+}
+
+export function startEngineProcess(): void {
+  const { send, onMessage } = channel();
+  const queue: { job: RunJob; controller: AbortController }[] = [];
+  let running = false;
+  const controllers = new Map<string, AbortController>();
+  const pump = async () => {
+    if (running) return;
+    running = true;
+    while (queue.length) {
+      const next = queue.shift()!;
+      if (next.controller.signal.aborted) send({ type: 'failed', jobId: next.job.jobId, kind: 'cancelled', message: 'cancelled' });
+      else await run(next.job, next.controller, send);
+      controllers.delete(next.job.jobId);
+    }
+    running = false;
+  };
+  onMessage((message) => {
+    switch (message.type) {
+      case 'run': {
+        const controller = new AbortController();
+        controllers.set(message.jobId, controller);
+        queue.push({ job: message, controller });
+        void pump();
+        break;
+      }
+      case 'cancel':
+        controllers.get(message.jobId)?.abort();
+        break;
+      case 'validate':
+        modelFor(message.modelDir, parseProviders(message.providers.join(',')))
+          .then((m) => send({ type: 'validated', requestId: message.requestId, ok: true, width: m.signature.width, height: m.signature.height }))
+          .catch((error: Error) => send({ type: 'validated', requestId: message.requestId, ok: false, message: error.message }));
+        break;
+    }
+  });
+  send({ type: 'ready' });
+}
+
+startEngineProcess();

@@ -1,0 +1,45 @@
+/**
+ * Wiring shared by the Electron entry and served mode: data folder, model registry, engine
+ * host, gallery and the studio service.
+ */
+import path from 'node:path';
+import { ensureDataDir } from '../dataDir';
+import { GalleryStore } from '../gallery/store';
+import { EngineHost, type EngineLauncher } from '../host/engineHost';
+import { ModelRegistry } from '../models/registry';
+import { defaultProviders } from '../runtime/sessions';
+import type { EventName, StudioEvents } from '../../shared/contract';
+import { type StudioService, createStudioService } from './service';
+
+export interface StudioApp {
+  dataDir: string;
+  service: StudioService;
+  host: EngineHost;
+  gallery: GalleryStore;
+  close(): void;
+}
+
+export function createStudioApp(options: {
+  launcher: EngineLauncher;
+  emit<E extends EventName>(event: E, payload: StudioEvents[E]): void;
+  dataDir?: string;
+  providers?: string[];
+}): StudioApp {
+  const dataDir = ensureDataDir(options.dataDir);
+  const gallery = GalleryStore.open(dataDir);
+  const host = new EngineHost(options.launcher);
+  const service = createStudioService({ registry: new ModelRegistry(dataDir), host, gallery, emit: options.emit, providers: options.providers ?? defaultProviders() });
+  return {
+    dataDir,
+    service,
+    host,
+    gallery,
+    close() {
+      host.stop();
+      gallery.close();
+    },
+  };
+}
+
+/** The engine process's built entry, beside this bundle in out/main. */
+export const engineEntry = (outMainDir: string) => path.join(outMainDir, 'engineProcess.js');

@@ -1,0 +1,126 @@
+import type { ModelSummary, Settings } from '../../../shared/contract';
+import { MAX_SEED } from '../../../shared/settings';
+import { type Png, pngUrl } from '../lib/images';
+import { type SeedControl, reuseLast, rollDice, seedForRun, typedSeed } from './seedLogic';
+import {
+  type FieldName, baseSettings, conditionAtRelevant, defaultsFor, estimateCost, fitToModel, guidanceConflict, guidanceKind,
+  initImageSize, superResolutionFactors,
+} from './settingsLogic';
+
+export interface InitImage {
+  bytes: Png;
+  url: string;
+  width: number;
+  height: number;
+}
+
+/** The settings form: values, per-model defaults (remembered per model), seed, init image, field errors. */
+export class FormState {
+  values = $state<Settings>(baseSettings());
+  seedLocked = $state(false);
+  lastSeed = $state<number | null>(null);
+  srFactor = $state(2);
+  initFile = $state.raw<File | null>(null);
+  initImage = $state.raw<InitImage | null>(null);
+  errors = $state<Partial<Record<FieldName | 'run', string>>>({});
+  /** Set by the mask painter while it is shown: the mask as PNG bytes, or null when nothing is painted. */
+  maskExporter: (() => Promise<Png | null>) | null = null;
+
+  kind = $derived(guidanceKind(this.values));
+  estimate = $derived(estimateCost(this.values));
+  conflict = $derived(guidanceConflict(this.values));
+  conditionRelevant = $derived(conditionAtRelevant(this.values));
+  factors = $derived(superResolutionFactors(this.values.width, this.values.height));
+  initSize = $derived(initImageSize(this.values, this.srFactor));
+
+  #memo = new Map<string, Settings>();
+  #modelId: string | null = null;
+
+  /** Switches to a model: its remembered settings or its defaults, keeping prompts and seed. */
+  applyModel(model: ModelSummary | null): void {
+    if (this.#modelId) this.#memo.set(this.#modelId, $state.snapshot(this.values) as Settings);
+    this.#modelId = model?.id ?? null;
+    if (!model) return;
+    const current = $state.snapshot(this.values) as Settings;
+    const remembered = this.#memo.get(model.id);
+    const next = remembered ? { ...remembered, prompt: current.prompt, negativePrompt: current.negativePrompt, seed: current.seed } : defaultsFor(model, current);
+    this.values = next;
+    this.#fitFactor();
+    this.errors = {};
+  }
+
+  /** "Use settings" from the gallery: the run's settings, fitted to the model, seed locked. */
+  loadSettings(settings: Settings, model: ModelSummary): void {
+    this.values = fitToModel(structuredClone(settings), model);
+    this.seedLocked = true;
+    this.#fitFactor();
+    this.errors = {};
+  }
+
+  #fitFactor(): void {
+    const factors = superResolutionFactors(this.values.width, this.values.height);
+    if (!factors.includes(this.srFactor)) this.srFactor = factors.includes(4) ? 4 : (factors[0] ?? 2);
+  }
+
+  get seed(): SeedControl {
+    return { value: this.values.seed, locked: this.seedLocked, last: this.lastSeed };
+  }
+
+  set seed(control: SeedControl) {
+    this.values.seed = control.value;
+    this.seedLocked = control.locked;
+    this.lastSeed = control.last;
+  }
+
+  /** The seed for the next run (a fresh one unless locked), shown in the field. */
+  takeSeedForRun(): number {
+    this.seed = seedForRun(this.seed);
+    return this.values.seed;
+  }
+
+  rollDice(): void {
+    this.seed = rollDice(this.seed);
+  }
+
+  reuseLast(): void {
+    this.seed = reuseLast(this.seed);
+  }
+
+  /** A typed seed; false (and a field error) when it is not a whole number in range. */
+  typeSeed(value: unknown): boolean {
+    const next = typedSeed(this.seed, value, MAX_SEED);
+    if (!next) {
+      this.errors.seed = `a seed is a whole number from 0 to ${MAX_SEED}`;
+      return false;
+    }
+    delete this.errors.seed;
+    this.seed = next;
+    return true;
+  }
+
+  setInitImage(image: InitImage | null): void {
+    if (this.initImage) URL.revokeObjectURL(this.initImage.url);
+    this.initImage = image;
+  }
+
+  async convertInit(convert: (file: File, width: number, height: number) => Promise<Png>): Promise<void> {
+    const file = this.initFile;
+    const { width, height } = this.initSize;
+    if (!file) return this.setInitImage(null);
+    try {
+      const bytes = await convert(file, width, height);
+      // A newer file or size may have arrived while this one converted.
+      if (file !== this.initFile || width !== this.initSize.width || height !== this.initSize.height) return;
+      this.setInitImage({ bytes, url: pngUrl(bytes), width, height });
+      delete this.errors.initImage;
+    } catch (error) {
+      this.setInitImage(null);
+      this.errors.initImage = (error as Error).message;
+    }
+  }
+
+  /** A copy fit to send (plain data, no proxies), or the first problem found. */
+  snapshot(): Settings {
+    return $state.snapshot(this.values) as Settings;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Plain settings logic for the form: per-model defaults, the effective guidance kind, the
+ * cost a run will have (with the shared cost formulas), and small helpers. No DOM, no runes.
+ */
+import type { ModelSummary, Settings } from '../../../shared/contract';
+import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, MAX_IMAGE_SIDE, TASKS, type Task } from '../../../shared/settings';
+import { type RunCost, SOLVER_IDS, expectedCost, solverInfo } from '../../../shared/solvers';
+import { guidanceKind, isRestoration, runSteps } from '../../../shared/runShape';
+
+export { guidanceKind, isRestoration, runSteps };
+
+export const TASK_LABELS: Record<Task, string> = {
+  txt2img: 'Text to image',
+  img2img: 'Image to image',
+  inpaint: 'Inpainting',
+  colorize: 'Colorize',
+  'super-resolution': 'Super-resolution',
+};
+
+export const STEPS_MAX = 200;
+export const GUIDANCE_MAX = 20;
+export const CLASSIFIER_SCALE_MAX = 50;
+const FALLBACK_SIDE = { pixel: 64, latent: 512 } as const;
+
+/** Tasks that start from a picture the user chooses. */
+export function needsInitImage(task: Task): boolean {
+  return task !== 'txt2img';
+}
+
+
+/** What the model can do: its declared tasks, colorize and super-resolution for pixel models only. */
+export function tasksFor(model: ModelSummary): Task[] {
+  const declared = TASKS.filter((t) => model.tasks.includes(t));
+  const base: readonly Task[] = declared.length > 0 ? declared : TASKS;
+  return base.filter((t) => model.kind === 'pixel' || (t !== 'colorize' && t !== 'super-resolution'));
+}
+
+export function baseSettings(): Settings {
+  return {
+    task: 'txt2img',
+    prompt: '',
+    negativePrompt: '',
+    classLabel: null,
+    classifierScale: 0,
+    solver: 'ddim',
+    steps: 20,
+    guidance: 1,
+    conditionAt: DEFAULT_CONDITION_AT,
+    consistencyScale: DEFAULT_CONSISTENCY_SCALE,
+    seed: 0,
+    width: FALLBACK_SIDE.pixel,
+    height: FALLBACK_SIDE.pixel,
+    spacing: 'linspace',
+    clipX0: null,
+    strength: 1,
+  };
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/**
+ * The settings a model starts with: its studio defaults (as the CLI reads them), a fixed size
+ * when the model has one, guidance 1 (none) without a text encoder, and what the user typed
+ * (prompts, seed, strength, spacing) carried over from `current`.
+ */
+export function defaultsFor(model: ModelSummary, current: Settings = baseSettings()): Settings {
+  const d = model.defaults;
+  const tasks = tasksFor(model);
+  const side = (fixed: number | null, preferred: number | undefined) =>
+    fixed ?? clamp(Math.round(preferred ?? FALLBACK_SIDE[model.kind]), 1, MAX_IMAGE_SIDE);
+  return {
+    ...current,
+    task: tasks.includes(current.task) ? current.task : (tasks[0] ?? 'txt2img'),
+    classLabel: null,
+    classifierScale: d.classifierScale ?? 0,
+    solver: d.solver && SOLVER_IDS.includes(d.solver) ? d.solver : 'ddim',
+    steps: clamp(Math.round(d.steps ?? 20), 1, STEPS_MAX),
+    guidance: model.hasText ? (d.guidance ?? 1) : 1,
+    width: side(model.width, d.width),
+    height: side(model.height, d.height),
+    spacing: Array.isArray(current.spacing) ? 'linspace' : current.spacing,
+    clipX0: null,
+  };
+}
+
+/**
+ * Settings loaded from the gallery, fitted to the model they will run on: what the model
+ * cannot take (a class it lacks, CFG without text, a fixed size) is replaced.
+ */
+export function fitToModel(settings: Settings, model: ModelSummary): Settings {
+  const labels = model.classLabels?.length ?? 0;
+  const tasks = tasksFor(model);
+  return {
+    ...settings,
+    task: tasks.includes(settings.task) ? settings.task : 'txt2img',
+    classLabel: settings.classLabel !== null && settings.classLabel < labels ? settings.classLabel : null,
+    guidance: model.hasText ? settings.guidance : 1,
+    width: model.width ?? settings.width,
+    height: model.height ?? settings.height,
+    solver: SOLVER_IDS.includes(settings.solver) ? settings.solver : 'ddim',
+  };
+}
+
+/** The engine takes one kind of guidance per run; this names a conflict before the run fails. */
+export function guidanceConflict(s: Settings): string | null {
+  const active = [
+    s.classLabel !== null && s.classifierScale > 0 && 'classifier guidance',
+    s.guidance !== 1 && 'classifier-free guidance (w ≠ 1)',
+    isRestoration(s.task) && s.task,
+  ].filter((x): x is string => Boolean(x));
+  return active.length > 1 ? `one kind of guidance per run: ${active.join(' and ')}` : null;
+}
+
+export type CostEstimate = { ok: true; cost: RunCost; steps: number } | { ok: false; message: string };
+
+export function estimateCost(s: Settings): CostEstimate {
+  const steps = runSteps(s);
+  if (steps < 1) return { ok: false, message: `strength ${s.strength} with ${s.steps} steps runs no step` };
+  try {
+    return { ok: true, cost: expectedCost(s.solver, steps, guidanceKind(s), s.conditionAt), steps };
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+}
+
+/** Numbers the form's inputs can leave empty or out of range, checked before a run. */
+export function numberProblems(s: Settings): Partial<Record<FieldName, string>> {
+  const problems: Partial<Record<FieldName, string>> = {};
+  const check = (field: FieldName, value: unknown, ok: (n: number) => boolean, what: string) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) problems[field] = what;
+  };
+  check('width', s.width, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_IMAGE_SIDE, `width: a whole number of pixels from 1 to ${MAX_IMAGE_SIDE}`);
+  check('height', s.height, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_IMAGE_SIDE, `height: a whole number of pixels from 1 to ${MAX_IMAGE_SIDE}`);
+  check('consistencyScale', s.consistencyScale, (n) => n >= 0, 'the data-consistency scale is a number >= 0');
+  check('classifierScale', s.classifierScale, (n) => n >= 0, 'the classifier scale is a number >= 0');
+  return problems;
+}
+
+/** "NFE 20 · 40 classifier calls" (and network rows when a CFG pair doubles them). */
+export function formatCost(cost: Pick<RunCost, 'nfe' | 'networkRows' | 'classifierCalls'>): string {
+  const parts = [`NFE ${cost.nfe}`];
+  if (cost.classifierCalls > 0) parts.push(`${cost.classifierCalls} classifier call${cost.classifierCalls === 1 ? '' : 's'}`);
+  if (cost.networkRows !== cost.nfe) parts.push(`${cost.networkRows} network rows`);
+  return parts.join(' · ');
+}
+
+/** The condition placement matters only to splitting solvers with a network-based condition. */
+export function conditionAtRelevant(s: Settings): boolean {
+  let family: string;
+  try {
+    family = solverInfo(s.solver).family;
+  } catch {
+    return false;
+  }
+  const kind = guidanceKind(s);
+  return (family === 'ltsp' || family === 'stsp') && (kind === 'cfg' || kind === 'consistency');
+}
+
+/** Whole super-resolution factors >= 2 that divide the output size. */
+export function superResolutionFactors(width: number, height: number): number[] {
+  const out: number[] = [];
+  for (let f = 2; f <= Math.min(width, height, 64); f++) if (width % f === 0 && height % f === 0) out.push(f);
+  return out;
+}
+
+/** The size the user's picture is converted to before it is sent. */
+export function initImageSize(s: Pick<Settings, 'task' | 'width' | 'height'>, factor: number): { width: number; height: number } {
+  if (s.task === 'super-resolution') return { width: Math.max(1, Math.round(s.width / factor)), height: Math.max(1, Math.round(s.height / factor)) };
+  return { width: s.width, height: s.height };
+}
+
+const FIELDS = [
+  'task', 'prompt', 'negativePrompt', 'classLabel', 'classifierScale', 'solver', 'steps', 'guidance', 'conditionAt',
+  'consistencyScale', 'seed', 'width', 'height', 'spacing', 'clipX0', 'strength', 'initImage', 'mask', 'modelId',
+] as const;
+export type FieldName = (typeof FIELDS)[number];
+
+const FLAG_FIELDS: Record<string, FieldName> = {
+  negative: 'negativePrompt', class: 'classLabel', 'classifier-scale': 'classifierScale', 'condition-at': 'conditionAt',
+  'consistency-scale': 'consistencyScale', 'clip-x0': 'clipX0', 'init-image': 'initImage', timesteps: 'spacing', model: 'modelId',
+};
+
+/**
+ * Which control an 'invalid' message is about, when it names one: "settings.steps: ...",
+ * "steps: ...", or a CLI-style "--init-image is 8x8, ...". Null when it names none.
+ */
+export function fieldOfMessage(message: string): FieldName | null {
+  const path = /^(?:settings\.)?([A-Za-z0-9]+)\b/.exec(message.trim());
+  if (path && (FIELDS as readonly string[]).includes(path[1]!)) return path[1] as FieldName;
+  const flag = /--([a-z0-9-]+)/.exec(message);
+  if (flag) {
+    const name = flag[1]!;
+    if (FLAG_FIELDS[name]) return FLAG_FIELDS[name]!;
+    if ((FIELDS as readonly string[]).includes(name)) return name as FieldName;
+  }
+  return null;
+}
+
+/** Fields whose errors are shown beside their own control (others go beside Generate). */
+export const CONTROLLED_FIELDS: ReadonlySet<string> = new Set<string>([
+  'task', 'prompt', 'negativePrompt', 'classLabel', 'classifierScale', 'solver', 'steps', 'guidance', 'conditionAt', 'consistencyScale',
+  'seed', 'spacing', 'strength', 'initImage', 'mask',
+]);

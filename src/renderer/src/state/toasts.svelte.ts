@@ -1,0 +1,28 @@
+import { toCallError } from '../transport';
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'info';
+  message: string;
+}
+
+/** Short messages in the corner; errors stay longer and can be dismissed. */
+export class ToastState {
+  items = $state.raw<Toast[]>([]);
+  #next = 1;
+
+  push(kind: Toast['kind'], message: string, ms = kind === 'error' ? 9000 : 4000): void {
+    const toast = { id: this.#next++, kind, message };
+    this.items = [...this.items.slice(-4), toast];
+    setTimeout(() => this.dismiss(toast.id), ms);
+  }
+
+  error(error: unknown, context?: string): void {
+    const { message } = toCallError(error);
+    this.push('error', context ? `${context}: ${message}` : message);
+  }
+
+  dismiss(id: number): void {
+    this.items = this.items.filter((t) => t.id !== id);
+  }
+}
