@@ -14,6 +14,7 @@ export default defineConfig({
           serve: resolve(__dirname, 'src/main/server/main.ts'),
           engineProcess: resolve(__dirname, 'src/main/host/engineProcess.ts'),
           solverDocs: resolve(__dirname, 'tools/docs/solverDocs.ts'),
+          defaultModelDocs: resolve(__dirname, 'tools/docs/defaultModel.ts'),
         },
       },
     },

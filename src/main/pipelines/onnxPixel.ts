@@ -154,4 +154,18 @@ export class OnnxClassifier implements ClassifierGradient {
     );
     out.set((result.grad.data as Float32Array).subarray(0, rows * this.sampleSize));
   }
+
+  /** The classifier's logits [rows, K] at one timestep (evaluation tools; guidance needs only grad). */
+  async logits(x: Float32Array, rows: number, timestep: number): Promise<Float32Array> {
+    const { channels: C, height: H, width: W } = this.shape;
+    const result = await this.opened.session.run(
+      {
+        sample: new ort.Tensor('float32', x.subarray(0, rows * this.sampleSize), [rows, C, H, W]),
+        timestep: timestepTensor(this.timestepSpec, timestep, rows),
+        class_labels: new ort.Tensor('int64', new BigInt64Array(rows), [rows]),
+      },
+      ['logits'],
+    );
+    return Float32Array.from(result.logits.data as Float32Array);
+  }
 }

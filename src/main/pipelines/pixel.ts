@@ -64,7 +64,7 @@ export async function openPixelModel(folder: ModelFolder, providers: readonly Pr
 }
 
 /** Prompt and negative prompt as embeddings, in one batch-2 text-encoder call. */
-async function encodePrompts(model: PixelModel, settings: GenerationSettings, warnings: string[]): Promise<TextConditioning | undefined> {
+export async function encodePrompts(model: PixelModel, settings: GenerationSettings, warnings: string[]): Promise<TextConditioning | undefined> {
   if (!model.text) {
     if (settings.prompt || settings.negativePrompt) throw new SettingsError(`${model.folder.name} has no text encoder, so a prompt cannot be used`);
     return undefined;
