@@ -16,8 +16,9 @@ import type { SolverContext } from './types';
 const MAX_ORDER = 2;
 
 /**
- * The rho coefficients (R rho = b, with R_ij = r_j^i and b_i = phi_{i+1}(hh) i!/B(h)) of
- * the reference implementation, for order p in {1, 2}; `predictor` uses rho_p = 0.5 at p = 2.
+ * The right-hand side b of the corrector's system R rho = b (R_ij = r_j^i,
+ * b_i = phi_{i+1}(hh) i!/B(h)) as the reference implementation builds it. The predictor
+ * needs none: at order 2 it uses rho_p = 0.5.
  */
 function unipcB(hh: number, order: number): number[] {
   const bh = Math.expm1(hh);
@@ -64,13 +65,14 @@ export function unipcCorrect(lastX: Float32Array, m0: Float32Array, m1: Float32A
   const hh = -h;
   const phi1 = Math.expm1(hh);
   const bh = Math.expm1(hh);
-  const b = unipcB(hh, m1 === null ? 1 : 2);
   if (m1 === null) {
+    // Order 1: the reference fixes rho_c = 0.5 (no linear solve).
     const rho = 0.5;
     for (let i = 0; i < out.length; i++) out[i] = sigmaRatio * lastX[i] - alphaT * phi1 * m0[i] - alphaT * bh * rho * (mT[i] - m0[i]);
     return;
   }
   // Solve [[1, 1], [rk, 1]] rho = b.
+  const b = unipcB(hh, 2);
   const rk = (lam.lambdaS1 - lam.lambdaS0) / h;
   const rho0 = (b[0] - b[1]) / (1 - rk);
   const rho1 = b[0] - rho0;
