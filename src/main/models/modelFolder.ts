@@ -73,11 +73,18 @@ export function readModelFolder(dir: string): ModelFolder {
   const unetPath = path.join(folder, 'unet', 'model.onnx');
   if (!existsSync(unetPath)) throw new ModelFolderError(dir, 'unet/model.onnx is missing');
   let scheduler: SchedulerConfig;
+  const rawScheduler = readJson(folder, 'scheduler/scheduler_config.json', true);
   try {
-    scheduler = parseSchedulerConfig(readJson(folder, 'scheduler/scheduler_config.json', true), 'scheduler/scheduler_config.json');
+    scheduler = parseSchedulerConfig(rawScheduler, 'scheduler/scheduler_config.json');
   } catch (error) {
     if (error instanceof ModelFolderError) throw error;
     throw new ModelFolderError(dir, (error as Error).message);
+  }
+  const vaeDecoderPath = optionalOnnx(folder, 'vae_decoder');
+  if (vaeDecoderPath && isObject(rawScheduler) && (rawScheduler.timestep_spacing === undefined || rawScheduler.timestep_spacing === null)) {
+    // Stable Diffusion folders ship PNDM/DDIM scheduler configs written before diffusers had
+    // timestep_spacing; those schedulers default to "leading" (with steps_offset), not linspace.
+    scheduler = { ...scheduler, timestepSpacing: 'leading' };
   }
 
   const classifierPath = optionalOnnx(folder, 'classifier');
@@ -98,7 +105,11 @@ export function readModelFolder(dir: string): ModelFolder {
   const studio = readJson(folder, 'studio.json', false);
   if (studio !== undefined && !isObject(studio)) throw new ModelFolderError(dir, 'studio.json must be a JSON object');
   const defaults = parseDefaults(folder, isObject(studio) ? studio.defaults : undefined);
-  const vaeDecoderPath = optionalOnnx(folder, 'vae_decoder');
+  if (vaeDecoderPath) {
+    const side = latentFolderSide(folder);
+    defaults.width ??= side;
+    defaults.height ??= side;
+  }
   const tokenizerDir = path.join(folder, 'tokenizer');
   return {
     dir: folder,
@@ -117,6 +128,27 @@ export function readModelFolder(dir: string): ModelFolder {
     license: isObject(studio) && typeof studio.license === 'string' ? studio.license : undefined,
     description: isObject(studio) && typeof studio.description === 'string' ? studio.description : undefined,
   };
+}
+
+/**
+ * The image size a latent model was trained at, for its default: unet/config.json's
+ * sample_size (latent cells) times 8, else vae_decoder/config.json's sample_size (pixels), else
+ * 512 (Stable Diffusion 1.x). Unreadable configs are ignored here; they are optional.
+ */
+function latentFolderSide(folder: string): number {
+  const read = (relative: string): unknown => {
+    try {
+      return readJson(folder, relative, false);
+    } catch {
+      return undefined;
+    }
+  };
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  const unet = read('unet/config.json');
+  if (isObject(unet) && ok(unet.sample_size) && unet.sample_size * 8 <= 4096) return unet.sample_size * 8;
+  const vae = read('vae_decoder/config.json');
+  if (isObject(vae) && ok(vae.sample_size) && vae.sample_size <= 4096 && vae.sample_size % 8 === 0) return vae.sample_size;
+  return 512;
 }
 
 function parseDefaults(folder: string, raw: unknown): StudioDefaults {

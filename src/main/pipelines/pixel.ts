@@ -14,12 +14,19 @@ import type { ModelFolder } from '../models/modelFolder';
 import { type OpenedSession, type ProviderName, type SkippedProvider, openSession } from '../runtime/sessions';
 import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './images';
 import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type TextConditioning, type UnetSignature, readUnetSignature } from './onnxPixel';
-import { OnnxTextEncoder } from './textEncoder';
-import { type PromptTokenizer, loadWordLevelTokenizer } from './tokenizers/wordLevel';
+import { type LatentModel, generateLatent, openLatentModel } from './latent';
+import { OnnxTextEncoder, encodePromptPair } from './textEncoder';
+import { loadPromptTokenizer } from './tokenizers/load';
+import type { PromptTokenizer } from './tokenizers/wordLevel';
 
 export interface PixelModel {
   folder: ModelFolder;
   unet: OpenedSession;
+  /**
+   * The UNet's signature. For latent (Stable Diffusion) models this is the image side the
+   * callers see: 3 channels and the pixel size when the UNet fixes one (null = free); the
+   * UNet's own signature is `latent.signature`.
+   */
   signature: UnetSignature;
   text?: { tokenizer: PromptTokenizer; encoder: OnnxTextEncoder };
   /** The classifier session, opened on first use (most runs never need it). */
@@ -27,10 +34,36 @@ export interface PixelModel {
   provider: ProviderName;
   skippedProviders: SkippedProvider[];
   loadMs: number;
+  /** Set for latent (VAE) model folders: generatePixel hands the run to the latent pipeline. */
+  latent?: LatentModel;
+}
+
+/** A latent model behind the PixelModel interface, so the CLI, the engine process and the studio use it unchanged. */
+function latentAsPixelModel(latent: LatentModel): PixelModel {
+  const { signature } = latent;
+  return {
+    folder: latent.folder,
+    unet: latent.unetOpened,
+    signature: {
+      sample: signature.sample,
+      timestep: signature.timestep,
+      hiddenStates: signature.hiddenStates,
+      channels: 3,
+      height: signature.latentHeight === null ? null : signature.latentHeight * 8,
+      width: signature.latentWidth === null ? null : signature.latentWidth * 8,
+      outputName: signature.outputName,
+    },
+    text: latent.text,
+    classifier: () => Promise.resolve(undefined),
+    provider: latent.provider,
+    skippedProviders: latent.skippedProviders,
+    loadMs: latent.loadMs,
+    latent,
+  };
 }
 
 export async function openPixelModel(folder: ModelFolder, providers: readonly ProviderName[]): Promise<PixelModel> {
-  if (folder.kind !== 'pixel') throw new ModelInputError(`${folder.dir}: latent (VAE) models are not supported by this build yet`);
+  if (folder.kind === 'latent') return latentAsPixelModel(await openLatentModel(folder, providers));
   const started = performance.now();
   const unet = await openSession(folder.unetPath, providers);
   const signature = readUnetSignature(unet.session, 'unet/model.onnx');
@@ -42,7 +75,7 @@ export async function openPixelModel(folder: ModelFolder, providers: readonly Pr
     if (!folder.tokenizerDir) throw new ModelInputError(`${folder.dir}: text_encoder/ needs a tokenizer/ folder`);
     let tokenizer: PromptTokenizer;
     try {
-      tokenizer = loadWordLevelTokenizer(folder.tokenizerDir);
+      tokenizer = loadPromptTokenizer(folder.tokenizerDir);
     } catch (error) {
       throw new ModelInputError(`${folder.dir}: ${(error as Error).message}`);
     }
@@ -69,16 +102,8 @@ export async function encodePrompts(model: PixelModel, settings: GenerationSetti
     if (settings.prompt || settings.negativePrompt) throw new SettingsError(`${model.folder.name} has no text encoder, so a prompt cannot be used`);
     return undefined;
   }
-  const { tokenizer, encoder } = model.text;
-  const cond = tokenizer.encode(settings.prompt);
-  const uncond = tokenizer.encode(settings.negativePrompt);
-  for (const [what, t] of [['prompt', cond], ['negative prompt', uncond]] as const) {
-    if (t.truncated) warnings.push(`the ${what} is longer than ${tokenizer.maxLength} tokens; the rest was ignored`);
-    if (t.unknownWords.length) warnings.push(`the ${what} has words this model does not know: ${[...new Set(t.unknownWords)].join(', ')}`);
-  }
-  const embeddings = await encoder.encode([uncond.ids, cond.ids]);
-  const per = embeddings.tokens * embeddings.dim;
-  return { uncond: embeddings.data.subarray(0, per), cond: embeddings.data.subarray(per, 2 * per), tokens: embeddings.tokens, dim: embeddings.dim };
+  const { uncond, cond, tokens, dim } = await encodePromptPair(model.text.tokenizer, model.text.encoder, settings.prompt, settings.negativePrompt, warnings);
+  return { uncond, cond, tokens, dim };
 }
 
 export interface PixelInputs {
@@ -87,11 +112,12 @@ export interface PixelInputs {
   initImage?: RgbaImage;
   mask?: RgbaImage;
   signal?: AbortSignal;
+  /** Progress after each step; for latent models `x0` is an RGB preview [3, H, W] (latent.ts latentPreview), not the latent. */
   onStep?: (progress: StepProgress) => void | Promise<void>;
 }
 
 export interface PixelResult {
-  /** Final state in model space (pixels in [-1, 1]), [1, C, H, W]. */
+  /** Final state in model space: pixels in [-1, 1], [1, C, H, W]; for latent models the latent before decoding, [1, 4, H/8, W/8]. */
   x: Float32Array;
   shape: [number, number, number, number];
   image: RgbaImage;
@@ -171,6 +197,7 @@ function buildGuidance(settings: GenerationSettings, model: PixelModel, hasClass
 }
 
 export async function generatePixel(model: PixelModel, settings: GenerationSettings, inputs: PixelInputs = {}): Promise<PixelResult> {
+  if (model.latent) return generateLatent(model.latent, settings, inputs);
   const shape = resolveSize(model, settings);
   const { channels: C, width: W, height: H } = shape;
   const size = C * H * W;

@@ -1,7 +1,9 @@
 /** The text encoder (text_encoder/model.onnx): input_ids -> last_hidden_state. */
 import * as ort from 'onnxruntime-node';
+import { halfToFloat32 } from '../runtime/float16';
 import { type OpenedSession, inputSpecs } from '../runtime/sessions';
 import { ModelInputError } from './onnxPixel';
+import type { PromptTokenizer } from './tokenizers/wordLevel';
 
 export interface Embeddings {
   /** rows * tokens * dim values. */
@@ -13,6 +15,8 @@ export interface Embeddings {
 export class OnnxTextEncoder {
   private readonly idType: 'int64' | 'int32';
   private readonly outputName: string;
+  /** Fixed sequence length of input_ids, or null where it is free. */
+  readonly fixedTokens: number | null;
 
   constructor(private readonly opened: OpenedSession, file = 'text_encoder/model.onnx') {
     const spec = inputSpecs(opened.session).get('input_ids');
@@ -20,11 +24,13 @@ export class OnnxTextEncoder {
     if (spec.type !== 'int64' && spec.type !== 'int32') throw new ModelInputError(`${file}: "input_ids" is ${spec.type}, expected int64 or int32`);
     if (spec.shape.length !== 2) throw new ModelInputError(`${file}: "input_ids" has rank ${spec.shape.length}, expected 2 ([batch, tokens])`);
     this.idType = spec.type;
+    const tokens = spec.shape[1];
+    this.fixedTokens = typeof tokens === 'number' && tokens > 0 ? tokens : null;
     const names = opened.session.outputNames;
     this.outputName = names.includes('last_hidden_state') ? 'last_hidden_state' : names[0];
   }
 
-  /** Encodes equally long rows of token ids in one call. */
+  /** Encodes equally long rows of token ids in one call (float16 outputs are converted to float32). */
   async encode(rows: readonly (readonly number[])[]): Promise<Embeddings> {
     const tokens = rows[0].length;
     const flat = rows.flat();
@@ -34,6 +40,50 @@ export class OnnxTextEncoder {
     if (out.dims.length !== 3 || out.dims[0] !== rows.length || out.dims[1] !== tokens) {
       throw new ModelInputError(`text encoder output has shape [${out.dims.join(', ')}], expected [${rows.length}, ${tokens}, dim]`);
     }
-    return { data: Float32Array.from(out.data as Float32Array), tokens, dim: out.dims[2] };
+    let data: Float32Array;
+    if (out.type === 'float32') data = Float32Array.from(out.data as Float32Array);
+    else if (out.type === 'float16') data = halfToFloat32(out.data as Uint16Array);
+    else throw new ModelInputError(`text encoder output "${this.outputName}" is ${out.type}, expected float32 or float16`);
+    out.dispose?.();
+    return { data, tokens, dim: out.dims[2] };
   }
+}
+
+/** Prompt embeddings for the conditional and unconditional branches ([tokens, dim] each). */
+export interface PromptPair {
+  cond: Float32Array;
+  uncond: Float32Array;
+  tokens: number;
+  dim: number;
+  condIds: number[];
+  uncondIds: number[];
+}
+
+/**
+ * Prompt and negative prompt as embeddings, in one batch-2 text-encoder call ([uncond, cond]),
+ * with the user-facing warnings of each (truncation, unknown words) appended to `warnings`.
+ */
+export async function encodePromptPair(tokenizer: PromptTokenizer, encoder: OnnxTextEncoder, prompt: string, negative: string, warnings: string[]): Promise<PromptPair> {
+  const cond = tokenizer.encode(prompt);
+  const uncond = tokenizer.encode(negative);
+  for (const [what, t] of [['prompt', cond], ['negative prompt', uncond]] as const) {
+    if (t.truncated) {
+      warnings.push(
+        t.dropped
+          ? `the ${what} is longer than ${tokenizer.maxLength} tokens; this part was ignored: "${t.dropped}"`
+          : `the ${what} is longer than ${tokenizer.maxLength} tokens; the rest was ignored`,
+      );
+    }
+    if (t.unknownWords.length) warnings.push(`the ${what} has words this model does not know: ${[...new Set(t.unknownWords)].join(', ')}`);
+  }
+  const embeddings = await encoder.encode([uncond.ids, cond.ids]);
+  const per = embeddings.tokens * embeddings.dim;
+  return {
+    uncond: embeddings.data.subarray(0, per),
+    cond: embeddings.data.subarray(per, 2 * per),
+    tokens: embeddings.tokens,
+    dim: embeddings.dim,
+    condIds: cond.ids,
+    uncondIds: uncond.ids,
+  };
 }

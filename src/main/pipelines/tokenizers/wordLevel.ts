@@ -13,6 +13,8 @@ export interface Tokenized {
   unknownWords: string[];
   /** True when the prompt had more tokens than fit and the rest was dropped. */
   truncated: boolean;
+  /** The part of the (cleaned) prompt that was dropped, when the tokenizer can tell. */
+  dropped?: string;
 }
 
 export interface PromptTokenizer {
