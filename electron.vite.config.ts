@@ -11,6 +11,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/cli/entry.ts'),
           benchEngine: resolve(__dirname, 'tools/bench/engine.ts'),
+          benchGallery: resolve(__dirname, 'tools/bench/gallery.ts'),
           serve: resolve(__dirname, 'src/main/server/main.ts'),
           engineProcess: resolve(__dirname, 'src/main/host/engineProcess.ts'),
           solverDocs: resolve(__dirname, 'tools/docs/solverDocs.ts'),

@@ -122,5 +122,71 @@ describe.sequential('the served studio', () => {
     await page.getByTestId('gallery-item').last().click();
     await page.getByTestId('rerun').click();
     await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 1);
+    await expect.poll(() => page.getByTestId('result-rerun').textContent(), { timeout: 10_000 }).toMatch(/Bit-identical to #1[\s\S]*Same engine/);
   }, 90_000);
+
+  test('re-run with changes, favourite, tags, trash and restore, show the file, export', async () => {
+    const total = () => page.getByTestId('gallery-total').textContent().then(Number);
+    const before = await total();
+    await page.locator('[data-testid="gallery-item"][data-id="1"]').click();
+    await page.getByTestId('rerun-changes-toggle').click();
+    await page.getByTestId('rerun-solver').selectOption('ddim');
+    await page.getByTestId('rerun-steps').fill('6');
+    await page.getByTestId('rerun-seed').fill('777');
+    await page.getByTestId('rerun-changes-submit').click();
+    await expect.poll(total, { timeout: 60_000 }).toBe(before + 1);
+    await expect.poll(() => page.getByTestId('result-info').textContent()).toMatch(/seed 777[\s\S]*DDIM, 6 steps/);
+
+    await page.getByTestId('favourite-toggle').click();
+    await expect.poll(() => page.getByTestId('favourite-toggle').getAttribute('aria-pressed')).toBe('true');
+    await page.getByTestId('gallery-filter-favourites').click();
+    await expect.poll(total).toBe(1);
+    await page.getByTestId('gallery-filter-favourites').click();
+    await page.getByTestId('gallery-filter-solver').selectOption('ddim');
+    await expect.poll(total).toBe(2); // the inpainting run (ddim since the cancel test) and the re-run with changes
+    await page.getByTestId('gallery-filter-solver').selectOption('');
+
+    await page.getByTestId('tags-input').fill('keeper, red apple ,keeper');
+    await page.getByTestId('tags-save').click();
+    await expect.poll(() => page.getByTestId('detail-tags').textContent()).toBe('keeper, red apple');
+
+    await page.getByTestId('show-file').click();
+    await expect.poll(() => page.getByTestId('file-path').inputValue()).toMatch(/images[\\/][0-9a-f]{32}\.png$/);
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-png').click();
+    expect((await download).suggestedFilename()).toMatch(/^split-studio-1-\d+\.png$/);
+
+    await page.getByTestId('trash').click();
+    await expect.poll(total).toBe(before);
+    await page.getByTestId('gallery-trash-toggle').click();
+    await expect.poll(total).toBe(1);
+    await page.getByTestId('restore').click();
+    await expect.poll(total).toBe(0);
+    await page.getByTestId('gallery-trash-toggle').click();
+    await expect.poll(total).toBe(before + 1);
+  }, 90_000);
+
+  test('a PNG dropped on the window loads its settings into the form', async () => {
+    const parameters = [
+      'red heart on a white background',
+      'Negative prompt: blurry',
+      'Steps: 13, Sampler: DPM++ 2M Karras, CFG scale: 3.5, Seed: 1234, Size: 32x32, Model: Noto Emoji 32',
+    ].join('\n');
+    const png = encodePng({ width: 4, height: 4, channels: 4, data: new Uint8Array(64).fill(200) }, { text: { parameters } });
+    await page.getByTestId('prompt').fill('something else');
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'heart.png', { type: 'image/png' }));
+      const target = document.querySelector('main')!;
+      for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, Array.from(png));
+    await expect.poll(() => page.getByTestId('prompt').inputValue()).toBe('red heart on a white background');
+    expect(await page.getByTestId('negative-prompt').inputValue()).toBe('blurry');
+    expect(await page.getByTestId('solver-select').inputValue()).toBe('dpmpp2m');
+    expect(await page.getByTestId('steps').inputValue()).toBe('13');
+    expect(await page.getByTestId('guidance').inputValue()).toBe('3.5');
+    expect(await page.getByTestId('seed').inputValue()).toBe('1234');
+    await expect.poll(() => page.locator('[data-testid="toast"][data-kind="warn"]').allTextContents().then((t) => t.join('\n'))).toMatch(/karras schedule is not available/);
+    expect(await page.getByTestId('drop-overlay').count()).toBe(0);
+  }, 30_000);
 });

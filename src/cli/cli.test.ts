@@ -3,27 +3,33 @@
  * it: exit codes, one-line errors, no partial files, JSON reports.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { SOLVER_IDS } from '../shared/solvers';
 import { readNpy } from '../main/io/npy';
-import { decodePng, encodePng } from '../main/io/png';
+import { decodePng, encodePng, readPngText } from '../main/io/png';
+import { ENGINE_VERSION, NOISE_GENERATOR } from '../main/gallery/fingerprint';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/split-studio.js');
 const exact8 = path.join(root, 'resources/exact/gmm-3x8x8');
 let dir: string;
+/** The data folder (SPLIT_STUDIO_HOME) of every run: never the user's own gallery. */
+let home: string;
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SPLIT_STUDIO_HOME: home } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(() => {
   if (!existsSync(path.join(root, 'out/main/cli.js'))) throw new Error('build first: npm run build');
   dir = mkdtempSync(path.join(os.tmpdir(), 'split-cli-'));
+  home = mkdtempSync(path.join(os.tmpdir(), 'split-cli-home-'));
 });
 
 describe('generate on the exact model', () => {
@@ -158,4 +164,153 @@ test('models --json lists the exact models with what they support', () => {
   const names = JSON.parse(r.stdout).models.map((m: { name: string }) => m.name);
   expect(names).toContain('Exact Gaussian mixture 3x8x8');
   expect(names).toContain('Exact Gaussian mixture 3x32x32');
+});
+
+describe('the gallery from the command line', () => {
+  const json = (r: { code: number | null; stdout: string; stderr: string }) => {
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+  const show = (id: number) => json(run('gallery', 'show', String(id), '--json'));
+  /** Rows in the gallery, read straight from the database (no process to start). */
+  const count = () => {
+    const db = new Database(path.join(home, 'gallery.sqlite'), { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM generations').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  let first: number;
+
+  beforeAll(() => {
+    const r = json(run('generate', '--model', exact8, '--solver', 'stsp2', '--steps', '12', '--seed', '21', '--out', 'copy.png', '--json'));
+    first = r.generationId;
+  });
+
+  test('generate records the run, with the studio\'s fingerprint, and --out is the same PNG as the gallery\'s', () => {
+    expect(first).toBeGreaterThan(0);
+    const detail = show(first);
+    expect(detail).toMatchObject({ id: first, modelId: exact8, solver: 'stsp2', steps: 12, seed: 21, parentId: null, provider: 'cpu', favourite: false, tags: [] });
+    const unet = readFileSync(path.join(exact8, 'unet/model.onnx'));
+    const unetHash = createHash('sha256').update(unet).digest('hex');
+    expect(detail.fingerprint).toMatchObject({ engineVersion: ENGINE_VERSION, noiseGenerator: NOISE_GENERATOR, provider: 'cpu', modelHashes: { 'unet/model.onnx': unetHash } });
+    expect(detail.modelHash).toBe(unetHash.slice(0, 10));
+    const copy = readFileSync(path.join(dir, 'copy.png'));
+    expect(copy.equals(readFileSync(detail.image))).toBe(true);
+    const text = readPngText(copy);
+    expect(JSON.parse(text['split-studio'])).toEqual(detail.settings);
+    expect(text.parameters).toMatch(/Steps: 12, Sampler: /);
+  });
+
+  test('--no-gallery records nothing; without --out a recorded run writes no file of its own', () => {
+    const before = count();
+    const none = json(run('generate', '--model', exact8, '--steps', '4', '--seed', '1', '--no-gallery', '--out', 'solo.png', '--json'));
+    expect(none.generationId).toBeNull();
+    expect(count()).toBe(before);
+    const files = new Set(readdirSync(dir));
+    const text = run('generate', '--model', exact8, '--steps', '4', '--seed', '2');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^#\d+ {2}\S+\.png {2}\(stsp4, 4 steps/);
+    expect(readdirSync(dir).filter((f) => !files.has(f))).toEqual([]);
+    expect(count()).toBe(before + 1);
+  });
+
+  test('list pages, searches and filters; show prints the settings', () => {
+    const all = json(run('gallery', 'list', '--json', '--limit', '2'));
+    expect(all.items).toHaveLength(2);
+    expect(all.items[0].id).toBeGreaterThan(all.items[1].id);
+    const next = json(run('gallery', 'list', '--json', '--limit', '2', '--offset', '1'));
+    expect(next.items[0].id).toBe(all.items[1].id);
+    expect(json(run('gallery', 'list', '--json', '--solver', 'stsp2')).items.map((i: { id: number }) => i.id)).toContain(first);
+    expect(json(run('gallery', 'list', '--json', '--search', 'nothingmatchesthis')).total).toBe(0);
+    const text = run('gallery', 'list');
+    expect(text.stdout).toMatch(new RegExp(`#${first} .*stsp2, 12 steps, seed 21`));
+    expect(run('gallery', 'show', String(first)).stdout).toMatch(/settings +txt2img, solver stsp2, 12 steps/);
+  });
+
+  test('rerun reproduces bit-identically; rerun with changes records a child with the changes', () => {
+    const same = json(run('gallery', 'rerun', String(first), '--json'));
+    expect(same).toMatchObject({ parentId: first, changed: [], identical: true, fingerprintChanges: [] });
+    expect(readFileSync(same.outputs.image).equals(readFileSync(show(first).image))).toBe(true);
+
+    const changed = json(run('gallery', 'rerun', String(first), '--solver', 'ddim', '--steps', '6', '--seed', '99', '--json'));
+    expect(changed).toMatchObject({ parentId: first, changed: ['solver', 'steps', 'seed'], identical: null, nfe: 6 });
+    const child = show(changed.generationId);
+    expect(child).toMatchObject({ parentId: first, solver: 'ddim', steps: 6, seed: 99, settings: { ...show(first).settings, solver: 'ddim', steps: 6, seed: 99 } });
+    expect(show(first).children).toEqual(expect.arrayContaining([same.generationId, changed.generationId]));
+    expect(run('gallery', 'rerun', String(first)).stdout).toMatch(/bit-identical to #\d+/);
+  });
+
+  test('export writes the full PNG with its metadata', () => {
+    const r = run('gallery', 'export', String(first), '--out', 'exported.png');
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'exported.png')).equals(readFileSync(show(first).image))).toBe(true);
+  });
+
+  test('import reads this studio\'s own PNG exactly, and --run records a generation with its settings', () => {
+    const own = json(run('import', 'copy.png', '--json'));
+    expect(own).toMatchObject({ source: 'split-studio', model: { id: exact8 }, warnings: [] });
+    expect(own.settings).toEqual(show(first).settings);
+    const ran = json(run('import', 'copy.png', '--run', '--json'));
+    expect(ran.generation.generationId).toBeGreaterThan(first);
+    expect(show(ran.generation.generationId)).toMatchObject({ settings: show(first).settings, parentId: null });
+    // Same settings, same model, same engine: the same bytes, metadata included.
+    expect(readFileSync(ran.generation.outputs.image).equals(readFileSync(show(first).image))).toBe(true);
+  });
+
+  test('import reads an AUTOMATIC1111 PNG: sampler mapped, the model found by name, the rest warned about', () => {
+    const parameters = [
+      'a red fox in the snow',
+      'Negative prompt: blurry',
+      'Steps: 9, Sampler: DPM++ 2M Karras, CFG scale: 1, Seed: 4242, Size: 8x8, Model hash: 0123456789, Model: Exact Gaussian mixture 3x8x8, Hires upscale: 2',
+    ].join('\n');
+    const png = encodePng({ width: 8, height: 8, channels: 4, data: new Uint8Array(256).fill(128) }, { text: { parameters } });
+    writeFileSync(path.join(dir, 'a1111.png'), png);
+    const read = json(run('import', 'a1111.png', '--json'));
+    expect(read).toMatchObject({ source: 'a1111', model: { id: exact8 }, settings: { solver: 'dpmpp2m', steps: 9, seed: 4242, width: 8, height: 8, guidance: 1, prompt: '' } });
+    const warnings = read.warnings.join('\n');
+    expect(warnings).toMatch(/karras schedule is not available/);
+    expect(warnings).toMatch(/not the model file that made this PNG/);
+    expect(warnings).toMatch(/Hires upscale/);
+    expect(warnings).toMatch(/no text encoder; the prompt was dropped/);
+    const text = run('import', 'a1111.png');
+    expect(text.stdout).toMatch(/settings from AUTOMATIC1111 parameters for Exact Gaussian mixture 3x8x8/);
+    expect(text.stderr).toMatch(/^split-studio: warning: /);
+
+    const ran = json(run('import', 'a1111.png', '--run', '--json'));
+    expect(show(ran.generation.generationId)).toMatchObject({ solver: 'dpmpp2m', steps: 9, seed: 4242, modelId: exact8 });
+
+    writeFileSync(path.join(dir, 'elsewhere.png'), encodePng({ width: 8, height: 8, channels: 4, data: new Uint8Array(256) }, { text: { parameters: 'a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512, Model: v1-5-pruned-emaonly' } }));
+    const other = json(run('import', 'elsewhere.png', '--model', exact8, '--json'));
+    expect(other.model.id).toBe(exact8);
+    expect(other.warnings.join('\n')).toMatch(/made with "v1-5-pruned-emaonly"; using Exact Gaussian mixture 3x8x8 as asked[\s\S]*Euler a" has no counterpart[\s\S]*only makes 8x8 images/);
+  });
+
+  test.each([
+    ['show of an unknown id', ['gallery', 'show', '9999'], /there is no generation 9999/],
+    ['show without an id', ['gallery', 'show'], /needs a generation id/],
+    ['a bad id', ['gallery', 'show', '1x'], /"1x" is not a generation id/],
+    ['rerun with an unknown solver', ['gallery', 'rerun', '1', '--solver', 'euler9'], /unknown solver "euler9"/],
+    ['rerun with steps 0', ['gallery', 'rerun', '1', '--steps', '0'], /--steps must be at least 1/],
+    ['export without --out', ['gallery', 'export', '1'], /needs --out/],
+    ['export into a missing folder', ['gallery', 'export', '1', '--out', 'no/such/x.png'], /does not exist/],
+    ['an unknown gallery command', ['gallery', 'delete', '1'], /unknown gallery command "delete"/],
+    ['import of a missing file', ['import', 'absent.png'], /absent\.png: no such file/],
+    ['import of a file that is not a PNG', ['import', 'garbage.png'], /not a valid PNG/],
+    ['import of a PNG without settings', ['import', 'plain.png'], /has no generation settings/],
+    ['import --out without --run', ['import', 'copy.png', '--out', 'y.png'], /--out is used only with --run/],
+  ])('%s: exit 2, one line, no new row or file', (_name, args, message) => {
+    writeFileSync(path.join(dir, 'garbage.png'), 'this is not a png');
+    writeFileSync(path.join(dir, 'plain.png'), encodePng({ width: 2, height: 2, channels: 4, data: new Uint8Array(16) }));
+    const rows = count();
+    const files = new Set(readdirSync(dir));
+    const r = run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+    expect(count()).toBe(rows);
+    expect(readdirSync(dir).filter((f) => !files.has(f))).toEqual([]);
+  });
 });

@@ -2,29 +2,27 @@
  * split-studio: the command line. Drives the same engine and pipelines as the studio.
  * Bad input exits with code 2 and one line on stderr, and leaves no partial output file.
  */
-import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
-import { guidanceKind, runSteps } from '../shared/runShape';
-import { SOLVER_IDS, expectedCost } from '../shared/solvers';
+import { SOLVER_IDS } from '../shared/solvers';
 import { CancelledError } from '../main/engine/model';
 import { torchRandn } from '../main/engine/noise/torchRandn';
 import { writeFileAtomic } from '../main/io/files';
 import { encodeNpy, readNpy } from '../main/io/npy';
-import { decodePng, encodePng } from '../main/io/png';
+import { decodePng } from '../main/io/png';
 import { defaultModelDir, listModels } from '../main/models/catalog';
 import { ModelFolderError, readModelFolder } from '../main/models/modelFolder';
 import type { RgbaImage } from '../main/pipelines/images';
-import { ModelInputError } from '../main/pipelines/onnxPixel';
-import { generatePixel, openPixelModel } from '../main/pipelines/pixel';
-import { SettingsError } from '../main/engine/errors';
 import { defaultProviders, parseProviders } from '../main/runtime/sessions';
 import { type ParsedFlags, UsageError, choiceFlag, intListFlag, numberFlag, parseFlags, stringFlag } from './args';
+import { GALLERY_USAGE, galleryCommand, importCommand } from './gallery';
+import { checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage } from './run';
 
 const USAGE = `usage: split-studio <command> [options]
 
 commands:
-  generate   make an image          (split-studio generate --help)
+  generate   make an image and record it in the gallery   (split-studio generate --help)
+  gallery    list, show, re-run and export generations    (split-studio gallery --help)
+  import     read the settings of a PNG (this studio's or AUTOMATIC1111's); --run generates with them
   noise      write torch-compatible seeded noise to a .npy file
   models     list the models found  [--json]
 
@@ -41,24 +39,19 @@ generate options:
   --task ${TASKS.join('|')}
   --init-image FILE.png  --strength S             --mask FILE.png   --consistency-scale S
   --clip-x0 on|off       --provider cuda,dml,cpu  --out FILE.png    --json
+  --no-gallery           do not record the image in the gallery (then --out defaults to split-studio-SEED.png)
 
-noise options: --seed S --shape 1,4,64,64 --out FILE.npy`;
+noise options: --seed S --shape 1,4,64,64 --out FILE.npy
+
+${GALLERY_USAGE}`;
 
 const GENERATE_FLAGS = Object.fromEntries(
   [
     'model', 'prompt', 'negative', 'class', 'classifier-scale', 'solver', 'steps', 'guidance', 'seed', 'width', 'height', 'spacing',
     'timesteps', 'init-noise', 'dump-x0', 'init-image', 'strength', 'mask', 'task', 'clip-x0', 'provider', 'out', 'condition-at',
     'consistency-scale',
-  ].map((name) => [name, { value: true }]).concat([['json', { value: false }], ['help', { value: false }]]),
+  ].map((name) => [name, { value: true }]).concat([['json', { value: false }], ['help', { value: false }], ['no-gallery', { value: false }]]),
 );
-
-function readInputFile(file: string, what: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new UsageError(`${what} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
-  }
-}
 
 function readPngFlag(flags: ParsedFlags, name: string): RgbaImage | undefined {
   const file = stringFlag(flags, name);
@@ -70,19 +63,6 @@ function readPngFlag(flags: ParsedFlags, name: string): RgbaImage | undefined {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`--${name} ${file}: ${(error as Error).message}`);
   }
-}
-
-/** The output's folder must exist before any work starts, so a bad path fails fast. */
-function checkOutputPath(file: string, flag: string): string {
-  const dir = path.dirname(path.resolve(file));
-  let isDir = false;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    isDir = false;
-  }
-  if (!isDir) throw new UsageError(`${flag} ${file}: folder ${dir} does not exist`);
-  return file;
 }
 
 async function generate(argv: string[]): Promise<void> {
@@ -130,7 +110,9 @@ async function generate(argv: string[]): Promise<void> {
   }
   if (settings.clipX0 !== null && folder.kind !== 'pixel') throw new UsageError('--clip-x0 applies to pixel-space models only');
   const providers = flags.has('provider') ? wrapUsage(() => parseProviders(stringFlag(flags, 'provider')!)) : defaultProviders();
-  const outFile = checkOutputPath(stringFlag(flags, 'out') ?? `split-studio-${settings.seed}.png`, '--out');
+  // With the gallery the image is kept there; a copy elsewhere only when asked for (--out).
+  const outName = stringFlag(flags, 'out') ?? (flags.has('no-gallery') ? `split-studio-${settings.seed}.png` : undefined);
+  const outFile = outName === undefined ? undefined : checkOutputPath(outName, '--out');
   const dumpFile = flags.has('dump-x0') ? checkOutputPath(stringFlag(flags, 'dump-x0')!, '--dump-x0') : undefined;
   const initNoiseFile = stringFlag(flags, 'init-noise');
   let initNoise: Float32Array | undefined;
@@ -148,57 +130,24 @@ async function generate(argv: string[]): Promise<void> {
   const json = flags.has('json');
 
   const started = performance.now();
-  let model;
-  try {
-    model = await openPixelModel(folder, providers);
-  } catch (error) {
-    if (error instanceof ModelInputError || /could not open/.test((error as Error).message)) throw new UsageError(`${folder.dir}: ${(error as Error).message}`);
-    throw error;
-  }
+  const model = await openModel(folder, providers);
   if (!settings.width) settings.width = model.signature.width ?? 64;
   if (!settings.height) settings.height = model.signature.height ?? 64;
-
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
-  const showProgress = !json && process.stderr.isTTY;
-  let result;
+  const checked = checkSettings(settings);
+  // Opened before the run, so that a gallery it cannot use fails before any work.
+  const gallery = flags.has('no-gallery') ? null : openGallery();
   try {
-    result = await generatePixel(model, settings, {
-      initNoise,
-      initImage,
-      mask,
-      signal: controller.signal,
-      onStep: showProgress ? (p) => void process.stderr.write(`\rstep ${p.step}/${p.steps}  NFE ${p.nfe}  t=${p.timestep}   `) : undefined,
-    });
-  } catch (error) {
-    if (error instanceof SettingsError || error instanceof ModelInputError) throw new UsageError(error.message);
-    throw error;
+    const result = await sampleImage(model, checked, { initNoise, initImage, mask, showProgress: !json && process.stderr.isTTY });
+    const totalMs = performance.now() - started;
+    const finished = await finish({ gallery, model, settings: checked, result, totalMs, parentId: null, outFile, dumpFile });
+    const report = runReport(model, checked, result, finished, totalMs);
+    if (!json) for (const w of result.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
+    process.stdout.write((json ? JSON.stringify(report) : runLine(report)) + '\n');
+  } finally {
+    gallery?.close();
   }
-  if (showProgress) process.stderr.write('\n');
-  writeFileAtomic(outFile, encodePng({ width: result.image.width, height: result.image.height, channels: 4, data: result.image.data }));
-  if (dumpFile) writeFileAtomic(dumpFile, encodeNpy(result.x, result.shape));
-  const totalMs = performance.now() - started;
-  const report = {
-    outputs: { image: path.resolve(outFile), ...(dumpFile ? { x0: path.resolve(dumpFile) } : {}) },
-    model: { name: folder.name, dir: folder.dir },
-    settings,
-    timesteps: result.timesteps,
-    nfe: result.cost.nfe,
-    guidanceEvaluations: result.cost.guidanceEvaluations,
-    classifierCalls: result.cost.classifierCalls,
-    networkRows: result.cost.networkRows,
-    expected: expectedCost(settings.solver, result.cost.nfe > 0 ? runSteps(settings) : 0, guidanceKind(settings), settings.conditionAt),
-    provider: model.provider,
-    skippedProviders: model.skippedProviders,
-    warnings: result.warnings,
-    timings: { loadMs: round(model.loadMs), samplingMs: round(result.samplingMs), runtimeMs: round(result.cost.runtimeMs), totalMs: round(totalMs) },
-  };
-  if (!json) for (const w of result.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
-  if (json) process.stdout.write(JSON.stringify(report) + '\n');
-  else process.stdout.write(`${report.outputs.image}  (${settings.solver}, ${result.timesteps.length} steps, NFE ${report.nfe}, ${report.provider}, ${report.timings.totalMs} ms)\n`);
 }
 
-const round = (ms: number) => Math.round(ms * 10) / 10;
 
 function wrapUsage<T>(fn: () => T): T {
   try {
@@ -263,13 +212,19 @@ export async function main(argv: string[]): Promise<number> {
       case 'models':
         models(rest);
         return 0;
+      case 'gallery':
+        await galleryCommand(rest);
+        return 0;
+      case 'import':
+        await importCommand(rest);
+        return 0;
       case undefined:
       case '--help':
       case 'help':
         process.stdout.write(USAGE + '\n');
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}" (generate, noise, models)`);
+        throw new UsageError(`unknown command "${command}" (generate, gallery, import, noise, models)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

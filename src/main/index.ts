@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BrowserWindow, app, ipcMain, session, utilityProcess } from 'electron';
+import { BrowserWindow, app, ipcMain, session, shell, utilityProcess } from 'electron';
 import type { EngineLauncher } from './host/engineHost';
 import type { FromEngine } from './host/messages';
 import { EVENT_CHANNEL, type IpcMainLike, registerStudioIpc } from './ipc';
@@ -53,6 +53,7 @@ app.whenReady().then(() => {
     launcher: utilityLauncher,
     emit: (event, payload) => window?.webContents.send(EVENT_CHANNEL, { event, payload }),
     dataDir: process.env.SPLIT_STUDIO_HOME ? undefined : app.getPath('userData'),
+    showItemInFolder: (file) => shell.showItemInFolder(file),
   });
   const rendererUrl = pathToFileURL(rendererIndex).href;
   registerStudioIpc(ipcMain as unknown as IpcMainLike, studio.service, (sender, frameUrl) => window !== null && sender === window.webContents && frameUrl === rendererUrl);

@@ -59,6 +59,15 @@ describe('malformed arguments are rejected with the field at fault', () => {
     ['generate', { modelId: 'm', settings: { steps: 20 } }, /settings\./],
     ['generate', 'not an object', /input/],
     ['getImage', { id: -1 }, /id/],
+    ['listGallery', { solver: 'euler-a' }, /solver/],
+    ['listGallery', { favourite: 'yes' }, /favourite/],
+    ['setFavourite', { id: 1 }, /favourite/],
+    ['setTags', { id: 1, tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }, /tags/],
+    ['setTags', { id: 1, tags: ['x'.repeat(101)] }, /tags\.0/],
+    ['trashGeneration', { id: 0 }, /id/],
+    ['showFile', { id: 1.5 }, /id/],
+    ['emptyTrash', { all: true }, /Unrecognized key/],
+    ['importPng', { png: 'not bytes' }, /png/],
   ])('%s %j', async (op, input, message) => {
     const { invoke, calls } = setup();
     const result = await invoke(op, input);
@@ -68,6 +77,13 @@ describe('malformed arguments are rejected with the field at fault', () => {
       expect(result.error.message).toMatch(message);
     }
     expect(calls).toEqual([]);
+  });
+
+  test('a dropped PNG over the size limit is refused before anything reads it', async () => {
+    const { invoke } = setup();
+    const result = await invoke('importPng', { png: new Uint8Array(25 * 1024 * 1024) });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatchObject({ kind: 'invalid', message: expect.stringMatching(/png: the PNG is too large/) });
   });
 
   test('NaN and out-of-range numbers in settings are refused', async () => {
@@ -86,4 +102,14 @@ test('valid calls reach the service', async () => {
   const { invoke, calls } = setup();
   expect(await invoke('listGallery', { search: 'apple' })).toEqual({ ok: true, value: { items: [], total: 0 } });
   expect(calls).toEqual(['list {"search":"apple","offset":0,"limit":60}']);
+});
+
+test('gallery filters reach the store as its query: favourites only when ticked, the trash as onlyDeleted', async () => {
+  const { invoke, calls } = setup();
+  await invoke('listGallery', { solver: 'stsp4', task: 'txt2img', modelId: '/m', favourite: true, trash: true });
+  await invoke('listGallery', { favourite: false, trash: false });
+  expect(calls).toEqual([
+    'list {"offset":0,"limit":60,"modelId":"/m","solver":"stsp4","task":"txt2img","favourite":true,"onlyDeleted":true}',
+    'list {"offset":0,"limit":60}',
+  ]);
 });

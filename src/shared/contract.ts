@@ -4,7 +4,9 @@
  * served WebSocket alike). No Node, no DOM.
  */
 import { z } from 'zod';
-import { MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from './settings';
+import { MAX_IMAGE_SIDE, MAX_IMPORT_PNG_BYTES, MAX_SEED, MAX_TAG_LENGTH, MAX_TAGS, SPACINGS, TASKS } from './settings';
+
+export { MAX_IMPORT_PNG_BYTES, MAX_TAG_LENGTH, MAX_TAGS };
 import { SOLVER_IDS } from './solvers';
 
 const bytes = z.instanceof(Uint8Array);
@@ -48,6 +50,8 @@ export const generateRequestSchema = z
   })
   .strict();
 
+const byId = z.object({ id: generationIdSchema }).strict();
+
 export const operationSchemas = {
   listModels: z.object({}).strict(),
   importModel: z.object({ path: z.string().min(1).max(4096) }).strict(),
@@ -58,11 +62,30 @@ export const operationSchemas = {
       search: z.string().max(500).optional(),
       offset: z.number().int().min(0).max(10_000_000).default(0),
       limit: z.number().int().min(1).max(500).default(60),
+      /** Only this model's generations. */
+      modelId: modelIdSchema.optional(),
+      solver: z.enum(SOLVER_IDS as [string, ...string[]]).optional(),
+      task: z.enum(TASKS).optional(),
+      /** true: only favourites. */
+      favourite: z.boolean().optional(),
+      /** true: the trash (only trashed generations) instead of the gallery. */
+      trash: z.boolean().optional(),
     })
     .strict(),
-  getGeneration: z.object({ id: generationIdSchema }).strict(),
+  getGeneration: byId,
   getImage: z.object({ id: generationIdSchema, thumbnail: z.boolean().default(false) }).strict(),
   rerun: z.object({ id: generationIdSchema, changes: settingsSchema.partial().optional() }).strict(),
+  setFavourite: z.object({ id: generationIdSchema, favourite: z.boolean() }).strict(),
+  setTags: z.object({ id: generationIdSchema, tags: z.array(z.string().max(MAX_TAG_LENGTH)).max(MAX_TAGS) }).strict(),
+  /** Moves to the trash (soft delete). */
+  trashGeneration: byId,
+  restoreGeneration: byId,
+  /** Deletes every trashed generation and its files, for good. */
+  emptyTrash: z.object({}).strict(),
+  /** Shows the image file in the system's file manager (the desktop app), and says where it is. */
+  showFile: byId,
+  /** Settings from a PNG (this studio's or AUTOMATIC1111's) for a re-run; `modelId` is the form's current model. */
+  importPng: z.object({ png: bytes.refine((b) => b.length <= MAX_IMPORT_PNG_BYTES, 'the PNG is too large'), modelId: modelIdSchema.optional() }).strict(),
 } as const;
 
 export type OperationName = keyof typeof operationSchemas;
@@ -114,6 +137,28 @@ export interface GenerationRecord extends GenerationSummary {
   warnings: string[];
 }
 
+/** A record with what the gallery keeps about it besides the run (getGeneration and the edits answer this). */
+export interface GenerationDetail extends GenerationRecord {
+  favourite: boolean;
+  tags: string[];
+  /** When it was moved to the trash, or null. */
+  deletedAt: string | null;
+  /** The image file is gone from the data folder (the row is kept). */
+  missing: boolean;
+}
+
+/** Settings read from a PNG, and the model they are for. */
+export interface ImportedSettings {
+  settings: Settings;
+  /** Which chunk they came from: this studio's own JSON, or AUTOMATIC1111's `parameters` text. */
+  source: 'split-studio' | 'a1111';
+  /** What could not be carried over, or was adapted to the model. */
+  warnings: string[];
+  /** The installed model the settings are for (the one the PNG names, else the current one), or null. */
+  modelId: string | null;
+  modelName: string | null;
+}
+
 /** What each operation answers. */
 export interface OperationOutputs {
   listModels: ModelSummary[];
@@ -121,9 +166,17 @@ export interface OperationOutputs {
   generate: { jobId: string };
   cancel: { cancelled: boolean };
   listGallery: { items: GenerationSummary[]; total: number };
-  getGeneration: GenerationRecord;
+  getGeneration: GenerationDetail;
   getImage: Uint8Array;
   rerun: { jobId: string };
+  setFavourite: GenerationDetail;
+  setTags: GenerationDetail;
+  trashGeneration: GenerationDetail;
+  restoreGeneration: GenerationDetail;
+  emptyTrash: { deleted: number };
+  /** `shown`: the file manager was asked to show it (desktop app only); `path`: where the image is. */
+  showFile: { shown: boolean; path: string };
+  importPng: ImportedSettings;
 }
 
 /** Events main sends to the renderer. */
@@ -138,7 +191,19 @@ export interface StudioEvents {
     /** The step's x0 prediction as a PNG. */
     preview: Uint8Array;
   };
-  done: { jobId: string; generation: GenerationRecord; image: Uint8Array };
+  done: {
+    jobId: string;
+    generation: GenerationRecord;
+    image: Uint8Array;
+    /**
+     * Re-runs only: what differs between the engine that made the original and this one
+     * (engine, onnxruntime, provider, model files, noise generator), one line each; empty
+     * when nothing did.
+     */
+    fingerprintChanges?: string[];
+    /** Re-runs with unchanged settings only: whether the image is bit-identical to the original's (absent when the original's file is gone). */
+    identicalToParent?: boolean;
+  };
   failed: { jobId: string; kind: 'settings' | 'cancelled' | 'internal'; message: string };
 }
 

@@ -39,6 +39,12 @@ export interface GenerationSettings {
 export const MAX_SEED = 2 ** 53 - 1;
 export const MAX_IMAGE_SIDE = 4096;
 
+/** At most this many tags per generation, each at most MAX_TAG_LENGTH characters (the gallery's limits). */
+export const MAX_TAGS = 100;
+export const MAX_TAG_LENGTH = 100;
+/** A PNG dropped on the studio larger than this is refused (the served WebSocket carries at most 32 MiB). */
+export const MAX_IMPORT_PNG_BYTES = 24 * 1024 * 1024;
+
 /**
  * Default data-consistency scale s. The term g = s sqrt(1-abar) A^T(A x0_hat - y)/sqrt(abar) is
  * stiff under Euler: on the exact 8x8 model (inpainting half the image, DDIM/LTSP-2/STSP-2 at

@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
-import { settingsSchema, type CostReport, type GenerationRecord, type GenerationSummary, type Settings } from '../../shared/contract';
+import { MAX_TAGS, MAX_TAG_LENGTH, settingsSchema, type CostReport, type GenerationRecord, type GenerationSummary, type Settings } from '../../shared/contract';
 import { solverInfo } from '../../shared/solvers';
 import { writeFileAtomic } from '../io/files';
 import { decodePng, encodePng } from '../io/png';
@@ -155,8 +155,6 @@ export class GalleryError extends Error {
 export const THUMBNAIL_SIDE = 256;
 export const DATABASE_FILE = 'gallery.sqlite';
 const FILE_NAME_RE = /^[0-9a-f]{32}\.png$/;
-const MAX_TAGS = 100;
-const MAX_TAG_LENGTH = 100;
 const MAX_LIMIT = 1000;
 
 interface GenerationRow {

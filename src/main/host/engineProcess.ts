@@ -4,14 +4,12 @@
  * Electron as a utilityProcess (process.parentPort) and under plain Node as a forked child
  * (process.send). Never touches the database.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SettingsError } from '../engine/errors';
 import { CancelledError } from '../engine/model';
 import { decodePng, encodePng } from '../io/png';
 import { ModelFolderError, readModelFolder } from '../models/modelFolder';
+import { modelHashes } from '../models/modelHashes';
 import { tensorToImage } from '../pipelines/images';
 import { ModelInputError } from '../pipelines/onnxPixel';
 import { type PixelModel, generatePixel, openPixelModel } from '../pipelines/pixel';
@@ -33,7 +31,6 @@ function channel(): Channel {
 }
 
 const models = new Map<string, Promise<PixelModel>>();
-const hashes = new Map<string, Promise<Record<string, string>>>();
 
 function modelFor(dir: string, providers: ProviderName[]): Promise<PixelModel> {
   const key = `${dir}|${providers.join(',')}`;
@@ -44,34 +41,6 @@ function modelFor(dir: string, providers: ProviderName[]): Promise<PixelModel> {
     model.catch(() => models.delete(key));
   }
   return model;
-}
-
-function sha256(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file).on('data', (d) => hash.update(d)).on('end', () => resolve(hash.digest('hex'))).on('error', reject);
-  });
-}
-
-/** sha256 of every .onnx (and external data) file of a model folder, cached per folder. */
-function modelHashes(dir: string): Promise<Record<string, string>> {
-  let pending = hashes.get(dir);
-  if (!pending) {
-    pending = (async () => {
-      const out: Record<string, string> = {};
-      for (const component of readdirSync(dir, { withFileTypes: true })) {
-        if (!component.isDirectory()) continue;
-        for (const file of readdirSync(path.join(dir, component.name))) {
-          if (/\.(onnx|pb|onnx_data)$/.test(file) && statSync(path.join(dir, component.name, file)).isFile()) {
-            out[`${component.name}/${file}`] = await sha256(path.join(dir, component.name, file));
-          }
-        }
-      }
-      return out;
-    })();
-    hashes.set(dir, pending);
-  }
-  return pending;
 }
 
 /** Previews are at most this wide or high, so per-step PNGs stay cheap for large images. */

@@ -24,11 +24,20 @@ export function createStudioApp(options: {
   emit<E extends EventName>(event: E, payload: StudioEvents[E]): void;
   dataDir?: string;
   providers?: string[];
+  /** The desktop app's "show in folder" (Electron's shell); absent in served mode. */
+  showItemInFolder?: (file: string) => void;
 }): StudioApp {
   const dataDir = ensureDataDir(options.dataDir);
   const gallery = GalleryStore.open(dataDir);
   const host = new EngineHost(options.launcher);
-  const service = createStudioService({ registry: new ModelRegistry(dataDir), host, gallery, emit: options.emit, providers: options.providers ?? defaultProviders() });
+  const service = createStudioService({
+    registry: new ModelRegistry(dataDir),
+    host,
+    gallery,
+    emit: options.emit,
+    providers: options.providers ?? defaultProviders(),
+    showItemInFolder: options.showItemInFolder,
+  });
   return {
     dataDir,
     service,

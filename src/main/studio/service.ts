@@ -5,17 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { type CallError, type EventName, type GenerationRecord, type ModelSummary, type OperationName, type OperationOutputs, type Settings, type StudioEvents, operationSchemas } from '../../shared/contract';
+import { type CallError, type EventName, type GenerationDetail, type GenerationRecord, type ModelSummary, type OperationName, type OperationOutputs, type Settings, type StudioEvents, operationSchemas } from '../../shared/contract';
 import { guidanceKind, runSteps } from '../../shared/runShape';
 import { expectedCost } from '../../shared/solvers';
 import { ModelFolderError } from '../models/modelFolder';
+import { MAIN_MODEL_FILE, modelHashes, shortModelHash } from '../models/modelHashes';
 import { type ModelRegistry, summarize } from '../models/registry';
 import type { EngineHost } from '../host/engineHost';
-import type { GalleryStore } from '../gallery/store';
+import { makeFingerprint } from '../gallery/fingerprint';
+import { type InstalledModel, importPngSettings } from '../gallery/importPng';
+import { PngMetadataError } from '../gallery/pngMetadata';
+import { rerunReport } from '../gallery/rerun';
+import { GalleryError, type GalleryStore } from '../gallery/store';
 import { encodePng } from '../io/png';
 
-export const ENGINE_VERSION = '0.1.0';
-export const NOISE_GENERATOR = 'torch.randn CPU (MT19937, AVX2 Box-Muller), float32';
+export { ENGINE_VERSION, NOISE_GENERATOR } from '../gallery/fingerprint';
 
 export class StudioCallError extends Error implements CallError {
   constructor(readonly kind: CallError['kind'], message: string) {
@@ -29,6 +33,8 @@ export interface StudioDeps {
   gallery: GalleryStore;
   emit<E extends EventName>(event: E, payload: StudioEvents[E]): void;
   providers: string[];
+  /** The desktop app's file manager (Electron's shell.showItemInFolder); absent in served mode. */
+  showItemInFolder?: (file: string) => void;
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -50,6 +56,34 @@ export function createStudioService(deps: StudioDeps) {
     return size;
   };
 
+  /** The record with its gallery state; a GalleryError or a missing row becomes an 'invalid' call error. */
+  function detail(id: number): GenerationDetail {
+    const record = deps.gallery.get(id);
+    const meta = deps.gallery.meta(id);
+    if (!record || !meta) throw new StudioCallError('invalid', `there is no generation ${id}`);
+    return { ...record, favourite: meta.favourite, tags: meta.tags, deletedAt: meta.deletedAt, missing: meta.missing };
+  }
+
+  /** Runs a gallery edit, mapping the store's errors to call errors, and answers the updated detail. */
+  function edit(id: number, change: () => void): GenerationDetail {
+    try {
+      change();
+    } catch (error) {
+      if (error instanceof GalleryError) throw new StudioCallError('invalid', error.message);
+      throw error;
+    }
+    return detail(id);
+  }
+
+  function installedModels(): InstalledModel[] {
+    return deps.registry.folders().map(({ folder, builtin }) => ({
+      id: folder.dir,
+      name: folder.name,
+      summary: async () => summarize(folder, builtin, await sizeOf(folder.dir)),
+      unetHash: async () => (await modelHashes(folder.dir))[MAIN_MODEL_FILE] ?? '',
+    }));
+  }
+
   async function startJob(modelId: string, settings: Settings, extras: { initImage?: Uint8Array; mask?: Uint8Array; parentId?: number }): Promise<{ jobId: string }> {
     const folder = deps.registry.find(modelId);
     if (!folder) throw new StudioCallError('invalid', `no model with id ${modelId}; pick one from the list`);
@@ -62,26 +96,36 @@ export function createStudioService(deps: StudioDeps) {
         failed: (m) => deps.emit('failed', { jobId, kind: m.kind, message: m.message }),
         done: (m) => {
           const r = m.result;
+          const fingerprint = makeFingerprint(r);
           let generation: GenerationRecord;
           try {
             generation = deps.gallery.add({
               settings,
               modelId: folder.dir,
               modelName: folder.name,
-              modelHash: (r.modelHashes['unet/model.onnx'] ?? '').slice(0, 10),
+              modelHash: shortModelHash(r.modelHashes),
               provider: r.provider,
               cost: r.cost,
               durationMs: r.totalMs,
               warnings: r.warnings,
-              parentId: extras.parentId ?? null,
-              fingerprint: { engineVersion: ENGINE_VERSION, onnxruntimeVersion: r.onnxruntimeVersion, provider: r.provider, modelHashes: r.modelHashes, noiseGenerator: NOISE_GENERATOR },
+              // The original may have been deleted for good (empty trash) while this ran.
+              parentId: extras.parentId !== undefined && deps.gallery.get(extras.parentId) ? extras.parentId : null,
+              fingerprint,
               image: r.image,
             });
           } catch (error) {
             deps.emit('failed', { jobId, kind: 'internal', message: `the image was made but could not be saved: ${(error as Error).message}` });
             return;
           }
-          deps.emit('done', { jobId, generation, image: encodePng({ ...r.image, channels: 4 }) });
+          let rerun = {};
+          if (generation.parentId !== null) {
+            try {
+              rerun = rerunReport(deps.gallery, generation.parentId, { settings, fingerprint, image: r.image }) ?? {};
+            } catch {
+              // the comparison is a courtesy: the image is saved whatever it finds
+            }
+          }
+          deps.emit('done', { jobId, generation, image: encodePng({ ...r.image, channels: 4 }), ...rerun });
         },
       },
     );
@@ -118,13 +162,21 @@ export function createStudioService(deps: StudioDeps) {
     async cancel({ jobId }) {
       return { cancelled: deps.host.cancel(jobId) };
     },
-    async listGallery({ search, offset, limit }) {
-      return deps.gallery.list({ search, offset, limit });
+    async listGallery({ search, offset, limit, modelId, solver, task, favourite, trash }) {
+      return deps.gallery.list({
+        search,
+        offset,
+        limit,
+        ...(modelId !== undefined ? { modelId } : {}),
+        ...(solver !== undefined ? { solver } : {}),
+        ...(task !== undefined ? { task } : {}),
+        // "favourites" is a filter: unticked shows everything, not only the non-favourites.
+        ...(favourite ? { favourite: true } : {}),
+        ...(trash ? { onlyDeleted: true } : {}),
+      });
     },
     async getGeneration({ id }) {
-      const record = deps.gallery.get(id);
-      if (!record) throw new StudioCallError('invalid', `there is no generation ${id}`);
-      return record;
+      return detail(id);
     },
     async getImage({ id, thumbnail }) {
       const file = thumbnail ? deps.gallery.thumbnailFile(id) : deps.gallery.imageFile(id);
@@ -137,6 +189,37 @@ export function createStudioService(deps: StudioDeps) {
       const settings = { ...record.settings, ...changes };
       if (settings.task !== 'txt2img') throw new StudioCallError('invalid', `re-running a ${settings.task} job needs its input images; use its settings and choose them again`);
       return startJob(record.modelId, settings, { parentId: id });
+    },
+    async setFavourite({ id, favourite }) {
+      return edit(id, () => deps.gallery.setFavourite(id, favourite));
+    },
+    async setTags({ id, tags }) {
+      return edit(id, () => deps.gallery.setTags(id, tags));
+    },
+    async trashGeneration({ id }) {
+      return edit(id, () => deps.gallery.trash(id));
+    },
+    async restoreGeneration({ id }) {
+      return edit(id, () => deps.gallery.restore(id));
+    },
+    async emptyTrash() {
+      return { deleted: deps.gallery.emptyTrash().length };
+    },
+    async showFile({ id }) {
+      detail(id); // an unknown id is the caller's mistake, not a missing file
+      const file = deps.gallery.imageFile(id);
+      if (!file) throw new StudioCallError('invalid', `the image file of generation ${id} is missing from the data folder`);
+      if (!deps.showItemInFolder) return { shown: false, path: file };
+      deps.showItemInFolder(file);
+      return { shown: true, path: file };
+    },
+    async importPng({ png, modelId }) {
+      try {
+        return await importPngSettings(png, installedModels(), modelId ?? null);
+      } catch (error) {
+        if (error instanceof PngMetadataError) throw new StudioCallError('invalid', error.message);
+        throw error;
+      }
     },
   };
 

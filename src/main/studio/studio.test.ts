@@ -6,12 +6,17 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { EventName, GenerationRecord, Settings, StudioEvents } from '../../shared/contract';
+import Database from 'better-sqlite3';
+import type { EventName, GenerationRecord, ImportedSettings, Settings, StudioEvents } from '../../shared/contract';
 import { nodeLauncher } from '../host/engineHost';
+import { encodePng } from '../io/png';
+import { ModelRegistry } from '../models/registry';
 import { type StudioApp, createStudioApp, engineEntry } from './app';
+import { createStudioService } from './service';
 
 const root = path.resolve(__dirname, '../../..');
 const model = path.join(root, 'resources/exact/gmm-3x32x32');
+const exact8 = path.join(root, 'resources/exact/gmm-3x8x8');
 let app: StudioApp;
 const events: { event: EventName; payload: StudioEvents[EventName] }[] = [];
 
@@ -60,6 +65,94 @@ test('a generation streams progress with previews, lands in the gallery, and re-
   const again = await waitFor('done', rerun.jobId);
   expect(again.generation.parentId).toBe(generation.id);
   expect(Buffer.from(again.image).equals(Buffer.from(done.image))).toBe(true);
+  // Same machine, same engine: nothing in the fingerprint differs, and the service says the image is the same.
+  expect(again.fingerprintChanges).toEqual([]);
+  expect(again.identicalToParent).toBe(true);
+  expect(done.fingerprintChanges).toBeUndefined();
+});
+
+test('re-run with changes records a child of the original, with the changes and the rest of its settings', async () => {
+  const { jobId } = (await app.service.handle('generate', { modelId: model, settings: { ...settings, steps: 8, seed: 11 } })) as { jobId: string };
+  const original = (await waitFor('done', jobId)).generation;
+  const changes = { solver: 'ddim', steps: 5, seed: 12, guidance: 1 };
+  const rerun = (await app.service.handle('rerun', { id: original.id, changes })) as { jobId: string };
+  const child = await waitFor('done', rerun.jobId);
+  expect(child.generation).toMatchObject({ parentId: original.id, solver: 'ddim', steps: 5, seed: 12 });
+  expect(child.generation.settings).toEqual({ ...original.settings, ...changes });
+  expect(child.fingerprintChanges).toEqual([]);
+  expect(child.identicalToParent).toBeUndefined(); // different settings: no comparison
+  expect(app.gallery.children(original.id).map((c) => c.id)).toEqual([child.generation.id]);
+  await expect(app.service.handle('rerun', { id: original.id, changes: { solver: 'euler' } })).rejects.toThrow(/changes\.solver/);
+  await expect(app.service.handle('rerun', { id: 99999 })).rejects.toThrow(/no generation 99999/);
+});
+
+test('when the engine differs from the original\'s, the re-run\'s done event says what changed', async () => {
+  const { jobId } = (await app.service.handle('generate', { modelId: model, settings: { ...settings, steps: 4 } })) as { jobId: string };
+  const original = (await waitFor('done', jobId)).generation;
+  // An original made by another engine build on another provider: rewrite its recorded fingerprint.
+  const db = new Database(path.join(app.dataDir, 'gallery.sqlite'));
+  const old = JSON.parse((db.prepare('SELECT fingerprint_json AS f FROM generations WHERE id = ?').get(original.id) as { f: string }).f);
+  db.prepare('UPDATE generations SET fingerprint_json = ? WHERE id = ?').run(JSON.stringify({ ...old, engineVersion: '0.0.9', provider: 'cuda' }), original.id);
+  db.close();
+  const rerun = (await app.service.handle('rerun', { id: original.id })) as { jobId: string };
+  const done = await waitFor('done', rerun.jobId);
+  expect(done.fingerprintChanges).toEqual(['engine version: 0.0.9 → 0.1.0', 'provider: cuda → cpu']);
+  expect(done.identicalToParent).toBe(true);
+});
+
+test('gallery edits: favourite, tags, trash, restore, empty trash, filters, show file', async () => {
+  const { jobId } = (await app.service.handle('generate', { modelId: model, settings: { ...settings, steps: 3, solver: 'plms2' } })) as { jobId: string };
+  const { id } = (await waitFor('done', jobId)).generation;
+  const list = (input: object) => app.service.handle('listGallery', input) as Promise<{ items: { id: number }[]; total: number }>;
+  const ids = async (input: object) => (await list(input)).items.map((i) => i.id);
+
+  expect(await app.service.handle('getGeneration', { id })).toMatchObject({ id, favourite: false, tags: [], deletedAt: null, missing: false });
+  expect(await app.service.handle('setFavourite', { id, favourite: true })).toMatchObject({ id, favourite: true });
+  expect(await app.service.handle('setTags', { id, tags: [' keeper ', 'print', 'keeper'] })).toMatchObject({ tags: ['keeper', 'print'] });
+  expect(await ids({ favourite: true })).toEqual([id]);
+  expect(await ids({ solver: 'plms2' })).toEqual([id]);
+  expect(await ids({ search: 'keeper' })).toEqual([id]);
+  expect(await ids({ modelId: model, task: 'txt2img' })).toContain(id);
+  expect(await ids({ modelId: '/elsewhere' })).toEqual([]);
+
+  const shown = (await app.service.handle('showFile', { id })) as { shown: boolean; path: string };
+  expect(shown.shown).toBe(false); // served mode: no file manager, only the path
+  expect(existsSync(shown.path)).toBe(true);
+  const opened: string[] = [];
+  const desktop = createStudioService({ registry: new ModelRegistry(app.dataDir), host: app.host, gallery: app.gallery, emit: () => {}, providers: ['cpu'], showItemInFolder: (f) => void opened.push(f) });
+  expect(await desktop.handle('showFile', { id })).toEqual({ shown: true, path: shown.path });
+  expect(opened).toEqual([shown.path]);
+
+  const trashed = (await app.service.handle('trashGeneration', { id })) as { deletedAt: string | null };
+  expect(trashed.deletedAt).not.toBeNull();
+  expect(await ids({})).not.toContain(id);
+  expect(await ids({ trash: true })).toEqual([id]);
+  expect(await app.service.handle('restoreGeneration', { id })).toMatchObject({ deletedAt: null });
+  expect(await ids({})).toContain(id);
+  await app.service.handle('trashGeneration', { id });
+  expect(await app.service.handle('emptyTrash', {})).toEqual({ deleted: 1 });
+  expect(existsSync(shown.path)).toBe(false);
+  await expect(app.service.handle('getGeneration', { id })).rejects.toThrow(/no generation/);
+  await expect(app.service.handle('setFavourite', { id, favourite: true })).rejects.toThrow(/no generation/);
+  await expect(app.service.handle('setTags', { id: 1, tags: ['x'.repeat(101)] })).rejects.toThrow(/tags/);
+});
+
+test('importPng: this studio\'s PNG gives its settings and model back; an AUTOMATIC1111 one is mapped with warnings', async () => {
+  const { jobId } = (await app.service.handle('generate', { modelId: model, settings: { ...settings, steps: 6, seed: 31 } })) as { jobId: string };
+  const made = (await waitFor('done', jobId)).generation;
+  const png = (await app.service.handle('getImage', { id: made.id })) as Uint8Array;
+  expect(await app.service.handle('importPng', { png, modelId: exact8 })).toEqual({
+    settings: made.settings, source: 'split-studio', warnings: [], modelId: model, modelName: made.modelName,
+  });
+
+  const parameters = 'Steps: 7, Sampler: UniPC, CFG scale: 1, Seed: 5, Size: 64x64, Model: Some SD model';
+  const a1111 = encodePng({ width: 2, height: 2, channels: 4, data: new Uint8Array(16) }, { text: { parameters } });
+  const read = (await app.service.handle('importPng', { png: a1111, modelId: exact8 })) as ImportedSettings;
+  expect(read).toMatchObject({ source: 'a1111', modelId: exact8, settings: { solver: 'unipc2', steps: 7, seed: 5, width: 8, height: 8 } });
+  expect(read.warnings.join('\n')).toMatch(/"Some SD model", which is not installed; using Exact Gaussian mixture 3x8x8[\s\S]*only makes 8x8 images/);
+
+  await expect(app.service.handle('importPng', { png: new Uint8Array([1, 2, 3]) })).rejects.toMatchObject({ kind: 'invalid', message: expect.stringMatching(/not a valid PNG/) });
+  await expect(app.service.handle('importPng', { png: encodePng({ width: 1, height: 1, channels: 4, data: new Uint8Array(4) }) })).rejects.toThrow(/no generation settings/);
 });
 
 test('cancel answers between network calls and nothing is saved', async () => {

@@ -1,23 +1,57 @@
-import type { GenerationRecord, GenerationSummary, StudioApi } from '../../../shared/contract';
+import type { GenerationDetail, GenerationSummary, OperationInput, StudioApi } from '../../../shared/contract';
+import type { Task } from '../../../shared/settings';
 import { pngUrl } from '../lib/images';
 import { DisconnectedError, toCallError } from '../transport';
 import { pagesCovering } from './virtualGrid';
 
 const THUMB_CACHE = 600;
 
+/** The gallery's filters; '' means any. */
+export interface GalleryFilters {
+  modelId: string;
+  solver: string;
+  task: Task | '';
+  favourite: boolean;
+  /** The trash view instead of the gallery. */
+  trash: boolean;
+}
+
+export const NO_FILTERS: GalleryFilters = { modelId: '', solver: '', task: '', favourite: false, trash: false };
+
+/** The listGallery query for a search and filters (empty ones left out). */
+export function listQuery(search: string, f: GalleryFilters, offset: number, limit: number): OperationInput<'listGallery'> {
+  return {
+    search: search.trim() || undefined,
+    offset,
+    limit,
+    ...(f.modelId ? { modelId: f.modelId } : {}),
+    ...(f.solver ? { solver: f.solver } : {}),
+    ...(f.task ? { task: f.task } : {}),
+    ...(f.favourite ? { favourite: true } : {}),
+    ...(f.trash ? { trash: true } : {}),
+  };
+}
+
+/** "a, b  ,c" -> ["a", "b", "c"]: the tag editor's text as tags. */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(',').map((t) => t.trim().replace(/\s+/g, ' ')).filter(Boolean))];
+}
+
 /**
- * The gallery: a search, pages of summaries loaded by offset as the grid needs them,
- * a cache of thumbnail Blob URLs, and the selected generation's full record.
+ * The gallery: a search and filters, pages of summaries loaded by offset as the grid needs
+ * them, a cache of thumbnail Blob URLs, and the selected generation's full record with the
+ * edits it allows (favourite, tags, trash, restore).
  */
 export class GalleryState {
   search = $state('');
+  filters = $state<GalleryFilters>({ ...NO_FILTERS });
   total = $state(0);
   /** Bumped when pages arrive, so readers of itemAt() update. */
   version = $state(0);
   thumbVersion = $state(0);
   loading = $state(false);
   error = $state<string | null>(null);
-  selected = $state.raw<GenerationRecord | null>(null);
+  selected = $state.raw<GenerationDetail | null>(null);
   selectedUrl = $state<string | null>(null);
   selectedLoading = $state(false);
   readonly pageSize = 60;
@@ -47,7 +81,7 @@ export class GalleryState {
     this.#inflight.clear();
     this.loading = true;
     try {
-      const first = await this.#api.listGallery({ search: this.search.trim() || undefined, offset: 0, limit: this.pageSize });
+      const first = await this.#api.listGallery(listQuery(this.search, this.filters, 0, this.pageSize));
       if (query !== this.#query) return;
       this.#pages = new Map([[0, first.items]]);
       this.total = first.total;
@@ -74,7 +108,7 @@ export class GalleryState {
     const query = this.#query;
     this.#inflight.add(page);
     try {
-      const res = await this.#api.listGallery({ search: this.search.trim() || undefined, offset: page * this.pageSize, limit: this.pageSize });
+      const res = await this.#api.listGallery(listQuery(this.search, this.filters, page * this.pageSize, this.pageSize));
       if (query !== this.#query) return;
       this.#pages.set(page, res.items);
       this.total = res.total;
@@ -90,6 +124,17 @@ export class GalleryState {
     this.search = text;
     clearTimeout(this.#searchTimer);
     this.#searchTimer = setTimeout(() => void this.refresh(), delayMs);
+  }
+
+  /** Changes filters and reloads from the first page. */
+  setFilters(change: Partial<GalleryFilters>): void {
+    this.filters = { ...this.filters, ...change };
+    void this.refresh();
+  }
+
+  get filtered(): boolean {
+    const f = this.filters;
+    return Boolean(f.modelId || f.solver || f.task || f.favourite);
   }
 
   thumbUrl(id: number): string | undefined {
@@ -125,14 +170,84 @@ export class GalleryState {
     if (id === null) return;
     this.selectedLoading = true;
     try {
-      const [record, image] = await Promise.all([this.#api.getGeneration({ id }), this.#api.getImage({ id, thumbnail: false })]);
+      const record = await this.#api.getGeneration({ id });
       if (query !== this.#selectQuery) return;
       this.selected = record;
+      // A row whose file is gone still shows its settings.
+      if (record.missing) return;
+      const image = await this.#api.getImage({ id, thumbnail: false });
+      if (query !== this.#selectQuery) return;
       this.selectedUrl = pngUrl(image);
     } catch (error) {
       if (query === this.#selectQuery) this.error = toCallError(error).message;
     } finally {
       if (query === this.#selectQuery) this.selectedLoading = false;
     }
+  }
+
+  /**
+   * Runs an edit of the selected generation; the answer (the updated record) replaces it, and
+   * the grid reloads when the edit changes what the list shows. Errors are thrown to the caller.
+   */
+  async #edit(run: (id: number) => Promise<GenerationDetail>, relist: boolean): Promise<GenerationDetail | null> {
+    const current = this.selected;
+    if (!current) return null;
+    const updated = await run(current.id);
+    if (this.selected?.id === updated.id) this.selected = updated;
+    if (relist) void this.refresh();
+    return updated;
+  }
+
+  toggleFavourite(): Promise<GenerationDetail | null> {
+    const favourite = !this.selected?.favourite;
+    return this.#edit((id) => this.#api.setFavourite({ id, favourite }), this.filters.favourite);
+  }
+
+  setTags(tags: string[]): Promise<GenerationDetail | null> {
+    return this.#edit((id) => this.#api.setTags({ id, tags }), this.search.trim() !== '');
+  }
+
+  trash(): Promise<GenerationDetail | null> {
+    return this.#edit((id) => this.#api.trashGeneration({ id }), true);
+  }
+
+  restore(): Promise<GenerationDetail | null> {
+    return this.#edit((id) => this.#api.restoreGeneration({ id }), true);
+  }
+
+  /** Deletes everything in the trash for good; the number deleted. */
+  async emptyTrash(): Promise<number> {
+    const { deleted } = await this.#api.emptyTrash({});
+    if (this.selected?.deletedAt) void this.select(null);
+    void this.refresh();
+    return deleted;
+  }
+
+  /** Where the selected image is; `shown` when the desktop app opened the file manager on it. */
+  showFile(): Promise<{ shown: boolean; path: string }> | null {
+    const current = this.selected;
+    return current ? this.#api.showFile({ id: current.id }) : null;
+  }
+
+  /** The full PNG of the selected generation (metadata chunks included), as a download. */
+  async exportPng(): Promise<string | null> {
+    const current = this.selected;
+    if (!current) return null;
+    const bytes = await this.#api.getImage({ id: current.id, thumbnail: false });
+    const url = pngUrl(bytes);
+    const name = `split-studio-${current.id}-${current.seed}.png`;
+    try {
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      a.rel = 'noopener';
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } finally {
+      // Give the browser the time to start the download before the URL goes.
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    }
+    return name;
   }
 }

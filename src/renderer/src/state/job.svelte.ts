@@ -8,6 +8,10 @@ export type JobPhase = 'idle' | 'starting' | 'running' | 'cancelling' | 'done' |
 export interface JobResult {
   record: GenerationRecord;
   url: string;
+  /** Re-runs: what differs in the engine since the original was made (empty: nothing). */
+  fingerprintChanges?: string[];
+  /** Re-runs with the original's settings: whether the image is bit-identical to the original's. */
+  identicalToParent?: boolean;
 }
 
 type JobEvent = { type: 'progress'; payload: StudioEvents['progress'] } | { type: 'done'; payload: StudioEvents['done'] } | { type: 'failed'; payload: StudioEvents['failed'] };
@@ -132,7 +136,8 @@ export class JobState {
     } else if (e.type === 'done') {
       this.phase = 'done';
       if (this.result) URL.revokeObjectURL(this.result.url);
-      this.result = { record: e.payload.generation, url: pngUrl(e.payload.image) };
+      const { generation, image, fingerprintChanges, identicalToParent } = e.payload;
+      this.result = { record: generation, url: pngUrl(image), fingerprintChanges, identicalToParent };
       this.#setPreview(null);
       this.onFinished?.(e.payload.generation);
     } else {

@@ -2,12 +2,13 @@
  * Plain settings logic for the form: per-model defaults, the effective guidance kind, the
  * cost a run will have (with the shared cost formulas), and small helpers. No DOM, no runes.
  */
-import type { ModelSummary, Settings } from '../../../shared/contract';
-import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, MAX_IMAGE_SIDE, TASKS, type Task } from '../../../shared/settings';
-import { type RunCost, SOLVER_IDS, expectedCost, solverInfo } from '../../../shared/solvers';
+import type { Settings } from '../../../shared/contract';
+import { MAX_IMAGE_SIDE, type Task } from '../../../shared/settings';
+import { type RunCost, expectedCost, solverInfo } from '../../../shared/solvers';
 import { guidanceKind, isRestoration, runSteps } from '../../../shared/runShape';
 
 export { guidanceKind, isRestoration, runSteps };
+export { STEPS_MAX, baseSettings, defaultsFor, fitSettings, fitToModel, tasksFor } from '../../../shared/modelSettings';
 
 export const TASK_LABELS: Record<Task, string> = {
   txt2img: 'Text to image',
@@ -17,88 +18,12 @@ export const TASK_LABELS: Record<Task, string> = {
   'super-resolution': 'Super-resolution',
 };
 
-export const STEPS_MAX = 200;
 export const GUIDANCE_MAX = 20;
 export const CLASSIFIER_SCALE_MAX = 50;
-const FALLBACK_SIDE = { pixel: 64, latent: 512 } as const;
 
 /** Tasks that start from a picture the user chooses. */
 export function needsInitImage(task: Task): boolean {
   return task !== 'txt2img';
-}
-
-
-/** What the model can do: its declared tasks, colorize and super-resolution for pixel models only. */
-export function tasksFor(model: ModelSummary): Task[] {
-  const declared = TASKS.filter((t) => model.tasks.includes(t));
-  const base: readonly Task[] = declared.length > 0 ? declared : TASKS;
-  return base.filter((t) => model.kind === 'pixel' || (t !== 'colorize' && t !== 'super-resolution'));
-}
-
-export function baseSettings(): Settings {
-  return {
-    task: 'txt2img',
-    prompt: '',
-    negativePrompt: '',
-    classLabel: null,
-    classifierScale: 0,
-    solver: 'ddim',
-    steps: 20,
-    guidance: 1,
-    conditionAt: DEFAULT_CONDITION_AT,
-    consistencyScale: DEFAULT_CONSISTENCY_SCALE,
-    seed: 0,
-    width: FALLBACK_SIDE.pixel,
-    height: FALLBACK_SIDE.pixel,
-    spacing: 'linspace',
-    clipX0: null,
-    strength: 1,
-  };
-}
-
-const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
-
-/**
- * The settings a model starts with: its studio defaults (as the CLI reads them), a fixed size
- * when the model has one, guidance 1 (none) without a text encoder, and what the user typed
- * (prompts, seed, strength, spacing) carried over from `current`.
- */
-export function defaultsFor(model: ModelSummary, current: Settings = baseSettings()): Settings {
-  const d = model.defaults;
-  const tasks = tasksFor(model);
-  const side = (fixed: number | null, preferred: number | undefined) =>
-    fixed ?? clamp(Math.round(preferred ?? FALLBACK_SIDE[model.kind]), 1, MAX_IMAGE_SIDE);
-  return {
-    ...current,
-    task: tasks.includes(current.task) ? current.task : (tasks[0] ?? 'txt2img'),
-    classLabel: null,
-    classifierScale: d.classifierScale ?? 0,
-    solver: d.solver && SOLVER_IDS.includes(d.solver) ? d.solver : 'ddim',
-    steps: clamp(Math.round(d.steps ?? 20), 1, STEPS_MAX),
-    guidance: model.hasText ? (d.guidance ?? 1) : 1,
-    width: side(model.width, d.width),
-    height: side(model.height, d.height),
-    spacing: Array.isArray(current.spacing) ? 'linspace' : current.spacing,
-    clipX0: null,
-  };
-}
-
-/**
- * Settings loaded from the gallery, fitted to the model they will run on: what the model
- * cannot take (a class it lacks, CFG without text, a fixed size) is replaced.
- */
-export function fitToModel(settings: Settings, model: ModelSummary): Settings {
-  const labels = model.classLabels?.length ?? 0;
-  const tasks = tasksFor(model);
-  return {
-    ...settings,
-    task: tasks.includes(settings.task) ? settings.task : 'txt2img',
-    classLabel: settings.classLabel !== null && settings.classLabel < labels ? settings.classLabel : null,
-    guidance: model.hasText ? settings.guidance : 1,
-    width: model.width ?? settings.width,
-    height: model.height ?? settings.height,
-    solver: SOLVER_IDS.includes(settings.solver) ? settings.solver : 'ddim',
-  };
 }
 
 /** The engine takes one kind of guidance per run; this names a conflict before the run fails. */

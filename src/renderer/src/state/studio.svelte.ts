@@ -1,4 +1,5 @@
-import type { GenerationRecord, StudioApi } from '../../../shared/contract';
+import type { GenerationRecord, ImportedSettings, Settings, StudioApi } from '../../../shared/contract';
+import { MAX_IMPORT_PNG_BYTES } from '../../../shared/settings';
 import type { Png } from '../lib/images';
 import { type Connection, type ConnectionStatus, DisconnectedError, connectionOf, toCallError } from '../transport';
 import { FormState } from './form.svelte';
@@ -135,15 +136,56 @@ export class Studio {
     }
   }
 
-  async rerun(record: GenerationRecord): Promise<void> {
+  /** Re-runs a generation as it was, or with `changes` (another solver, steps, seed, guidance); the result is its child. */
+  async rerun(record: GenerationRecord, changes?: Partial<Settings>): Promise<void> {
     if (this.job.busy) return;
-    this.job.begin(`re-run of #${record.id}`);
+    const changed = changes && Object.keys(changes).length > 0;
+    this.job.begin(changed ? `re-run of #${record.id} with changes` : `re-run of #${record.id}`);
     try {
-      const { jobId } = await this.#api.rerun({ id: record.id });
+      const { jobId } = await this.#api.rerun(changed ? { id: record.id, changes } : { id: record.id });
       this.job.attach(jobId);
     } catch (error) {
       this.#callFailed(error, 're-run');
     }
+  }
+
+  /**
+   * A PNG dropped on the window: its settings (this studio's or AUTOMATIC1111's) go into the
+   * form, on the model the PNG names when it is installed, else on the current one.
+   */
+  async importPng(file: File): Promise<boolean> {
+    if (file.type !== 'image/png' && !/\.png$/i.test(file.name)) {
+      this.toasts.push('error', `${file.name}: only PNG files carry generation settings`);
+      return false;
+    }
+    if (file.size > MAX_IMPORT_PNG_BYTES) {
+      this.toasts.push('error', `${file.name} is larger than ${MAX_IMPORT_PNG_BYTES / 1024 / 1024} MiB`);
+      return false;
+    }
+    let imported: ImportedSettings;
+    try {
+      const png = new Uint8Array(await file.arrayBuffer());
+      imported = await this.#api.importPng({ png, ...(this.models.selectedId ? { modelId: this.models.selectedId } : {}) });
+    } catch (error) {
+      this.toasts.error(error, file.name);
+      return false;
+    }
+    const warnings = [...imported.warnings];
+    let model = imported.modelId ? this.models.byId(imported.modelId) : null;
+    if (!model) {
+      model = this.models.selected;
+      if (!model) {
+        this.toasts.push('error', `${file.name}: no model to load these settings into`);
+        return false;
+      }
+      if (imported.modelId) warnings.push(`${imported.modelName ?? imported.modelId} is not available; the settings were loaded for ${model.name}`);
+    }
+    if (this.models.selectedId !== model.id) this.selectModel(model.id);
+    this.form.loadSettings(imported.settings, model);
+    const from = imported.source === 'a1111' ? 'AUTOMATIC1111 parameters' : 'Split Studio metadata';
+    this.toasts.push('info', `loaded the settings of ${file.name} (${from}) for ${model.name}`);
+    if (warnings.length > 0) this.toasts.push('warn', warnings.join('\n'), 15_000);
+    return true;
   }
 
   useSettings(record: GenerationRecord): void {

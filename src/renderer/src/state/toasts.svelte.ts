@@ -2,7 +2,8 @@ import { toCallError } from '../transport';
 
 export interface Toast {
   id: number;
-  kind: 'error' | 'info';
+  /** 'warn': something worked, with caveats (e.g. a PNG's settings that could not all be carried over). */
+  kind: 'error' | 'warn' | 'info';
   message: string;
 }
 

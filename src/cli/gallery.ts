@@ -1,0 +1,359 @@
+/**
+ * `split-studio gallery list|show|rerun|export` and `split-studio import FILE.png`: the
+ * gallery from the command line, through GalleryStore like the studio.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GenerationSummary, Settings } from '../shared/contract';
+import { summarize } from '../main/models/registry';
+import { MAX_SEED, TASKS } from '../shared/settings';
+import { SOLVER_IDS } from '../shared/solvers';
+import { dataDir } from '../main/dataDir';
+import { type InstalledModel, importPngSettings } from '../main/gallery/importPng';
+import { PngMetadataError } from '../main/gallery/pngMetadata';
+import { changedSettings, rerunReport } from '../main/gallery/rerun';
+import type { GalleryStore } from '../main/gallery/store';
+import { writeFileAtomic } from '../main/io/files';
+import { defaultModelDir } from '../main/models/catalog';
+import { type ModelFolder, ModelFolderError, readModelFolder } from '../main/models/modelFolder';
+import { MAIN_MODEL_FILE, modelHashes } from '../main/models/modelHashes';
+import { ModelRegistry } from '../main/models/registry';
+import type { PixelModel } from '../main/pipelines/pixel';
+import { type ProviderName, defaultProviders, parseProviders } from '../main/runtime/sessions';
+import { type ParsedFlags, UsageError, choiceFlag, numberFlag, parseFlags, stringFlag } from './args';
+import { checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage } from './run';
+
+export const GALLERY_USAGE = `gallery commands (the data folder: SPLIT_STUDIO_HOME, else the platform's user-data folder):
+  split-studio gallery list [--search TEXT] [--limit N] [--offset N] [--model DIR] [--solver S] [--task T]
+                            [--favourites] [--trash] [--json]
+  split-studio gallery show ID [--json]
+  split-studio gallery rerun ID [--solver S] [--steps N] [--seed S] [--guidance W] [--provider P] [--out FILE.png] [--json]
+  split-studio gallery export ID --out FILE.png
+  split-studio import FILE.png [--model DIR] [--json] [--run [--out FILE.png] [--no-gallery] [--provider P]]`;
+
+/** "12" -> 12; anything else is a UsageError. */
+function idArgument(raw: string | undefined, command: string): number {
+  if (raw === undefined || raw.startsWith('--')) throw new UsageError(`gallery ${command} needs a generation id, e.g. split-studio gallery ${command} 12`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1) throw new UsageError(`"${raw}" is not a generation id (a whole number from 1)`);
+  return Number(raw);
+}
+
+function withGallery<T>(fn: (gallery: GalleryStore) => T): T {
+  const gallery = openGallery();
+  try {
+    return fn(gallery);
+  } finally {
+    gallery.close();
+  }
+}
+
+async function withGalleryAsync<T>(fn: (gallery: GalleryStore) => Promise<T>): Promise<T> {
+  const gallery = openGallery();
+  try {
+    return await fn(gallery);
+  } finally {
+    gallery.close();
+  }
+}
+
+function providersFlag(flags: ParsedFlags): ProviderName[] {
+  if (!flags.has('provider')) return defaultProviders();
+  try {
+    return parseProviders(stringFlag(flags, 'provider')!);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function modelFolder(dir: string, what: string): ModelFolder {
+  try {
+    return readModelFolder(dir);
+  } catch (error) {
+    if (error instanceof ModelFolderError) throw new UsageError(what ? `${what}: ${error.message}` : error.message);
+    throw error;
+  }
+}
+
+const oneLine = (text: string, max: number) => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+function summaryLine(item: GenerationSummary): string {
+  const when = item.createdAt.replace('T', ' ').slice(0, 16);
+  const parent = item.parentId === null ? '' : ` (re-run of #${item.parentId})`;
+  return `#${item.id}  ${when}  ${item.modelName}  ${item.solver}, ${item.steps} steps, seed ${item.seed}, ${item.width}x${item.height}${parent}${item.prompt ? `  "${oneLine(item.prompt, 60)}"` : ''}`;
+}
+
+function list(argv: string[]): void {
+  const flags = parseFlags(argv, {
+    search: { value: true }, limit: { value: true }, offset: { value: true }, model: { value: true }, solver: { value: true }, task: { value: true },
+    favourites: { value: false }, trash: { value: false }, json: { value: false },
+  });
+  const limit = numberFlag(flags, 'limit', { integer: true, min: 1, max: 1000 }) ?? 20;
+  const offset = numberFlag(flags, 'offset', { integer: true, min: 0 }) ?? 0;
+  const solver = choiceFlag(flags, 'solver', SOLVER_IDS);
+  const task = choiceFlag(flags, 'task', TASKS);
+  const model = stringFlag(flags, 'model');
+  const result = withGallery((gallery) =>
+    gallery.list({
+      search: stringFlag(flags, 'search'),
+      limit,
+      offset,
+      ...(model !== undefined ? { modelId: path.resolve(model) } : {}),
+      ...(solver !== undefined ? { solver } : {}),
+      ...(task !== undefined ? { task } : {}),
+      ...(flags.has('favourites') ? { favourite: true } : {}),
+      ...(flags.has('trash') ? { onlyDeleted: true } : {}),
+    }),
+  );
+  if (flags.has('json')) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
+  for (const item of result.items) process.stdout.write(summaryLine(item) + '\n');
+  const shown = result.items.length === 0 ? 'none' : `${offset + 1}-${offset + result.items.length}`;
+  process.stdout.write(`${flags.has('trash') ? 'trash' : 'gallery'}: ${shown} of ${result.total}\n`);
+}
+
+function showSettings(s: Settings): string {
+  const parts = [
+    s.task, `solver ${s.solver}`, Array.isArray(s.spacing) ? `timesteps ${s.spacing.join(',')}` : `${s.steps} steps (${s.spacing})`, `guidance ${s.guidance}`,
+    `seed ${s.seed}`, `${s.width}x${s.height}`,
+  ];
+  if (s.classLabel !== null) parts.push(`class ${s.classLabel}, classifier scale ${s.classifierScale}`);
+  if (s.task !== 'txt2img') parts.push(`strength ${s.strength}, consistency scale ${s.consistencyScale}`);
+  if (s.clipX0 !== null) parts.push(`clip x0 ${s.clipX0 ? 'on' : 'off'}`);
+  return parts.join(', ');
+}
+
+function show(argv: string[]): void {
+  const id = idArgument(argv[0], 'show');
+  const flags = parseFlags(argv.slice(1), { json: { value: false } });
+  const detail = withGallery((gallery) => {
+    const record = gallery.get(id);
+    const meta = gallery.meta(id);
+    if (!record || !meta) throw new UsageError(`there is no generation ${id}`);
+    return { record, meta, image: gallery.imageFile(id), children: gallery.children(id).map((c) => c.id) };
+  });
+  const { record, meta, image, children } = detail;
+  if (flags.has('json')) {
+    process.stdout.write(
+      JSON.stringify({
+        ...record, favourite: meta.favourite, tags: meta.tags, deletedAt: meta.deletedAt, missing: meta.missing, modelHash: meta.modelHash,
+        fingerprint: meta.fingerprint, image, children,
+      }) + '\n',
+    );
+    return;
+  }
+  const lines: [string, string][] = [
+    ['created', record.createdAt],
+    ['model', `${record.modelName} (${record.modelId}), hash ${meta.modelHash || 'unknown'}`],
+    ['settings', showSettings(record.settings)],
+  ];
+  if (record.settings.prompt) lines.push(['prompt', record.settings.prompt]);
+  if (record.settings.negativePrompt) lines.push(['negative', record.settings.negativePrompt]);
+  lines.push(
+    ['cost', `NFE ${record.cost.nfe}, ${record.cost.networkRows} network rows, ${record.cost.classifierCalls} classifier calls`],
+    ['run', `${record.provider}, ${Math.round(record.durationMs)} ms`],
+  );
+  if (record.parentId !== null) lines.push(['re-run of', `#${record.parentId}`]);
+  if (children.length) lines.push(['re-runs', children.map((c) => `#${c}`).join(', ')]);
+  if (meta.favourite) lines.push(['favourite', 'yes']);
+  if (meta.tags.length) lines.push(['tags', meta.tags.join(', ')]);
+  if (meta.deletedAt) lines.push(['trashed', meta.deletedAt]);
+  lines.push(['image', image ?? '(missing from the data folder)']);
+  const f = meta.fingerprint;
+  lines.push(['engine', `${f.engineVersion}, onnxruntime ${f.onnxruntimeVersion}, ${f.provider}, ${f.noiseGenerator}`]);
+  for (const w of record.warnings) lines.push(['warning', w]);
+  process.stdout.write(`#${record.id}\n` + lines.map(([k, v]) => `  ${k.padEnd(10)} ${v}`).join('\n') + '\n');
+}
+
+async function rerun(argv: string[]): Promise<void> {
+  const id = idArgument(argv[0], 'rerun');
+  const flags = parseFlags(argv.slice(1), {
+    solver: { value: true }, steps: { value: true }, seed: { value: true }, guidance: { value: true }, provider: { value: true }, out: { value: true },
+    json: { value: false },
+  });
+  const changes: Partial<Settings> = {};
+  const solver = stringFlag(flags, 'solver');
+  if (solver !== undefined) {
+    if (!SOLVER_IDS.includes(solver)) throw new UsageError(`unknown solver "${solver}"; choose one of: ${SOLVER_IDS.join(', ')}`);
+    changes.solver = solver;
+  }
+  const steps = numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 });
+  if (steps !== undefined) changes.steps = steps;
+  const seed = numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED });
+  if (seed !== undefined) changes.seed = seed;
+  const guidance = numberFlag(flags, 'guidance', { min: 0 });
+  if (guidance !== undefined) changes.guidance = guidance;
+  const providers = providersFlag(flags);
+  const outName = stringFlag(flags, 'out');
+  const outFile = outName === undefined ? undefined : checkOutputPath(outName, '--out');
+  const json = flags.has('json');
+
+  await withGalleryAsync(async (gallery) => {
+    const original = gallery.get(id);
+    if (!original) throw new UsageError(`there is no generation ${id}`);
+    if (changes.steps !== undefined && Array.isArray(original.settings.spacing)) {
+      throw new UsageError(`generation ${id} ran on explicit timesteps (${original.settings.spacing.length}); --steps cannot change them`);
+    }
+    const settings = checkSettings({ ...original.settings, ...changes });
+    if (settings.task !== 'txt2img') {
+      throw new UsageError(`generation ${id} is a ${settings.task} run; re-running it needs its input images: use split-studio generate --task ${settings.task} --init-image ...`);
+    }
+    const folder = modelFolder(original.modelId, `the model of generation ${id}`);
+    const started = performance.now();
+    const model = await openModel(folder, providers);
+    const result = await sampleImage(model, settings, { showProgress: !json && process.stderr.isTTY });
+    const totalMs = performance.now() - started;
+    // The original may have been deleted for good (the studio's empty trash) meanwhile.
+    const finished = await finish({ gallery, model, settings, result, totalMs, parentId: gallery.get(id) ? id : null, outFile });
+    const compared = rerunReport(gallery, id, { settings, fingerprint: finished.fingerprint, image: result.image }) ?? { fingerprintChanges: [] };
+    const changed = changedSettings(original.settings, settings);
+    const report = {
+      ...runReport(model, settings, result, finished, totalMs),
+      parentId: id,
+      changed,
+      identical: compared.identicalToParent ?? null,
+      fingerprintChanges: compared.fingerprintChanges,
+    };
+    if (json) {
+      process.stdout.write(JSON.stringify(report) + '\n');
+      return;
+    }
+    for (const w of result.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
+    const lines = [runLine(report), changed.length ? `re-run of #${id} with changes: ${changed.map((k) => `${k} ${JSON.stringify(original.settings[k])} → ${JSON.stringify(settings[k])}`).join(', ')}` : `re-run of #${id}`];
+    if (report.identical === true) lines.push(`bit-identical to #${id}`);
+    else if (report.identical === false) lines.push(`not bit-identical to #${id}`);
+    else if (changed.length === 0) lines.push(`the image of #${id} is missing; cannot compare`);
+    if (compared.fingerprintChanges.length) lines.push(`the engine differs from the one that made #${id}:`, ...compared.fingerprintChanges.map((c) => `  ${c}`));
+    process.stdout.write(lines.join('\n') + '\n');
+  });
+}
+
+function exportImage(argv: string[]): void {
+  const id = idArgument(argv[0], 'export');
+  const flags = parseFlags(argv.slice(1), { out: { value: true }, json: { value: false } });
+  const out = stringFlag(flags, 'out');
+  if (!out) throw new UsageError('gallery export needs --out FILE.png');
+  checkOutputPath(out, '--out');
+  const file = withGallery((gallery) => {
+    if (!gallery.get(id)) throw new UsageError(`there is no generation ${id}`);
+    const image = gallery.imageFile(id);
+    if (!image) throw new UsageError(`the image of generation ${id} is missing from the data folder`);
+    return image;
+  });
+  writeFileAtomic(out, readFileSync(file));
+  process.stdout.write(flags.has('json') ? JSON.stringify({ id, out: path.resolve(out) }) + '\n' : `${path.resolve(out)}\n`);
+}
+
+export async function galleryCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'list':
+      return list(rest);
+    case 'show':
+      return show(rest);
+    case 'rerun':
+      return rerun(rest);
+    case 'export':
+      return exportImage(rest);
+    case undefined:
+    case '--help':
+      process.stdout.write(GALLERY_USAGE + '\n');
+      return;
+    default:
+      throw new UsageError(`unknown gallery command "${sub}" (list, show, rerun, export)`);
+  }
+}
+
+/** The installed models (the studio's list: built-in, then imported), with `extra` (--model) added if it is not one of them. */
+function installedModels(extra: ModelFolder | undefined, providers: ProviderName[], opened: Map<string, PixelModel>): InstalledModel[] {
+  let entries: { folder: ModelFolder; builtin: boolean }[];
+  try {
+    entries = new ModelRegistry(dataDir()).folders();
+  } catch {
+    entries = [];
+  }
+  if (extra && !entries.some((e) => e.folder.dir === extra.dir)) entries.unshift({ folder: extra, builtin: false });
+  return entries.map(({ folder, builtin }) => ({
+    id: folder.dir,
+    name: folder.name,
+    async summary() {
+      // The model's real size decides how the settings are fitted (a fixed-size model).
+      let model = opened.get(folder.dir);
+      if (!model) {
+        model = await openModel(folder, providers);
+        opened.set(folder.dir, model);
+      }
+      return summarize(folder, builtin, { width: model.signature.width, height: model.signature.height });
+    },
+    unetHash: async () => (await modelHashes(folder.dir))[MAIN_MODEL_FILE] ?? '',
+  }));
+}
+
+export async function importCommand(argv: string[]): Promise<void> {
+  const file = argv[0];
+  if (file === undefined || file.startsWith('--')) throw new UsageError('import needs a PNG file, e.g. split-studio import picture.png');
+  const flags = parseFlags(argv.slice(1), {
+    model: { value: true }, json: { value: false }, run: { value: false }, out: { value: true }, 'no-gallery': { value: false }, provider: { value: true },
+  });
+  const run = flags.has('run');
+  for (const name of ['out', 'no-gallery', 'provider']) if (flags.has(name) && !run) throw new UsageError(`--${name} is used only with --run`);
+  const bytes = readInputFile(file, 'import');
+  const providers = providersFlag(flags);
+  const explicit = flags.has('model') ? modelFolder(stringFlag(flags, 'model')!, '') : undefined;
+  const outName = stringFlag(flags, 'out');
+  const outFile = outName === undefined ? undefined : checkOutputPath(outName, '--out');
+  const json = flags.has('json');
+
+  const opened = new Map<string, PixelModel>();
+  let imported;
+  try {
+    imported = await importPngSettings(bytes, installedModels(explicit, providers, opened), explicit?.dir ?? defaultModelDir() ?? null, { forceCurrent: explicit !== undefined });
+  } catch (error) {
+    if (error instanceof PngMetadataError) throw new UsageError(`${file}: ${error.message}`);
+    throw error;
+  }
+  const about = { file: path.resolve(file), source: imported.source, model: imported.modelId ? { id: imported.modelId, name: imported.modelName } : null, settings: imported.settings, warnings: imported.warnings };
+  if (!run) {
+    if (json) {
+      process.stdout.write(JSON.stringify(about) + '\n');
+      return;
+    }
+    const lines = [
+      `${about.file}: settings from ${imported.source === 'a1111' ? 'AUTOMATIC1111 parameters' : 'Split Studio metadata'}${imported.modelName ? ` for ${imported.modelName}` : ''}`,
+      `  ${showSettings(imported.settings)}`,
+    ];
+    if (imported.settings.prompt) lines.push(`  prompt: ${imported.settings.prompt}`);
+    if (imported.settings.negativePrompt) lines.push(`  negative: ${imported.settings.negativePrompt}`);
+    process.stdout.write(lines.join('\n') + '\n');
+    for (const w of imported.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
+    return;
+  }
+
+  if (!imported.modelId) throw new UsageError('no model is installed to run these settings with; give --model DIR');
+  const settings = checkSettings(imported.settings);
+  if (settings.task !== 'txt2img') throw new UsageError(`the PNG's settings are for ${settings.task}, which needs its input images: use split-studio generate --task ${settings.task} --init-image ...`);
+  const folder = modelFolder(imported.modelId, '');
+  const started = performance.now();
+  const model = opened.get(folder.dir) ?? (await openModel(folder, providers));
+  const noGallery = flags.has('no-gallery');
+  const target = outFile ?? (noGallery ? checkOutputPath(`split-studio-${settings.seed}.png`, '--out') : undefined);
+  const gallery = noGallery ? null : openGallery();
+  try {
+    const result = await sampleImage(model, settings, { showProgress: !json && process.stderr.isTTY });
+    const totalMs = performance.now() - started;
+    const finished = await finish({ gallery, model, settings, result, totalMs, parentId: null, outFile: target });
+    const report = runReport(model, settings, result, finished, totalMs);
+    if (json) {
+      process.stdout.write(JSON.stringify({ ...about, generation: report }) + '\n');
+      return;
+    }
+    for (const w of [...imported.warnings, ...result.warnings]) process.stderr.write(`split-studio: warning: ${w}\n`);
+    process.stdout.write(runLine(report) + '\n');
+  } finally {
+    gallery?.close();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Settings and models: the settings a model starts with, and settings from elsewhere (the
+ * gallery, an imported PNG) fitted to the model they will run on, saying what had to change.
+ * Used by the renderer's form and by main when it imports a PNG. No Node, no DOM.
+ */
+import type { ModelSummary, Settings } from './contract';
+import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, MAX_IMAGE_SIDE, TASKS, type Task } from './settings';
+import { SOLVER_IDS } from './solvers';
+
+/** The form's steps slider goes up to this; a model's default steps are clamped to it. */
+export const STEPS_MAX = 200;
+const FALLBACK_SIDE = { pixel: 64, latent: 512 } as const;
+
+/** What the model can do: its declared tasks, colorize and super-resolution for pixel models only. */
+export function tasksFor(model: Pick<ModelSummary, 'tasks' | 'kind'>): Task[] {
+  const declared = TASKS.filter((t) => model.tasks.includes(t));
+  const base: readonly Task[] = declared.length > 0 ? declared : TASKS;
+  return base.filter((t) => model.kind === 'pixel' || (t !== 'colorize' && t !== 'super-resolution'));
+}
+
+export function baseSettings(): Settings {
+  return {
+    task: 'txt2img',
+    prompt: '',
+    negativePrompt: '',
+    classLabel: null,
+    classifierScale: 0,
+    solver: 'ddim',
+    steps: 20,
+    guidance: 1,
+    conditionAt: DEFAULT_CONDITION_AT,
+    consistencyScale: DEFAULT_CONSISTENCY_SCALE,
+    seed: 0,
+    width: FALLBACK_SIDE.pixel,
+    height: FALLBACK_SIDE.pixel,
+    spacing: 'linspace',
+    clipX0: null,
+    strength: 1,
+  };
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/**
+ * The settings a model starts with: its studio defaults (as the CLI reads them), a fixed size
+ * when the model has one, guidance 1 (none) without a text encoder, and what the user typed
+ * (prompts, seed, strength, spacing) carried over from `current`.
+ */
+export function defaultsFor(model: ModelSummary, current: Settings = baseSettings()): Settings {
+  const d = model.defaults;
+  const tasks = tasksFor(model);
+  const side = (fixed: number | null, preferred: number | undefined) =>
+    fixed ?? clamp(Math.round(preferred ?? FALLBACK_SIDE[model.kind]), 1, MAX_IMAGE_SIDE);
+  return {
+    ...current,
+    task: tasks.includes(current.task) ? current.task : (tasks[0] ?? 'txt2img'),
+    classLabel: null,
+    classifierScale: d.classifierScale ?? 0,
+    solver: d.solver && SOLVER_IDS.includes(d.solver) ? d.solver : 'ddim',
+    steps: clamp(Math.round(d.steps ?? 20), 1, STEPS_MAX),
+    guidance: model.hasText ? (d.guidance ?? 1) : 1,
+    width: side(model.width, d.width),
+    height: side(model.height, d.height),
+    spacing: Array.isArray(current.spacing) ? 'linspace' : current.spacing,
+    clipX0: null,
+  };
+}
+
+/**
+ * Settings from the gallery or a PNG, fitted to the model they will run on: what the model
+ * cannot take (a task it lacks, a class it lacks, CFG or a prompt without text, a fixed size)
+ * is replaced, and each replacement is described in `changes`.
+ */
+export function fitSettings(settings: Settings, model: ModelSummary): { settings: Settings; changes: string[] } {
+  const changes: string[] = [];
+  const out: Settings = { ...settings };
+  const tasks = tasksFor(model);
+  if (!tasks.includes(out.task)) {
+    changes.push(`${model.name} cannot do ${out.task}; using txt2img`);
+    out.task = 'txt2img';
+  }
+  const labels = model.classLabels?.length ?? 0;
+  if (out.classLabel !== null && out.classLabel >= labels) {
+    changes.push(labels === 0 ? `${model.name} has no classifier; class ${out.classLabel} dropped` : `class ${out.classLabel} is out of range for ${model.name} (0..${labels - 1}); dropped`);
+    out.classLabel = null;
+  }
+  if (!model.hasText) {
+    if (out.guidance !== 1) changes.push(`${model.name} has no text encoder; guidance ${out.guidance} → 1`);
+    out.guidance = 1;
+    if (out.prompt || out.negativePrompt) changes.push(`${model.name} has no text encoder; the prompt was dropped`);
+    out.prompt = '';
+    out.negativePrompt = '';
+  }
+  if ((model.width !== null && model.width !== out.width) || (model.height !== null && model.height !== out.height)) {
+    const width = model.width ?? out.width;
+    const height = model.height ?? out.height;
+    changes.push(`${model.name} only makes ${width}x${height} images; size ${out.width}x${out.height} → ${width}x${height}`);
+    out.width = width;
+    out.height = height;
+  }
+  if (!SOLVER_IDS.includes(out.solver)) {
+    changes.push(`unknown solver ${out.solver}; using ddim`);
+    out.solver = 'ddim';
+  }
+  return { settings: out, changes };
+}
+
+/** fitSettings without the explanation (the form's "Use settings"). */
+export function fitToModel(settings: Settings, model: ModelSummary): Settings {
+  return fitSettings(settings, model).settings;
+}
