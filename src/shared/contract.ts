@@ -105,6 +105,8 @@ export interface ModelSummary {
   classLabels: string[] | null;
   tasks: string[];
   defaults: { solver?: string; steps?: number; guidance?: number; classifierScale?: number; width?: number; height?: number };
+  /** The scheduler's own timestep spacing (SD folders: leading), the form's starting spacing. */
+  spacing: 'linspace' | 'leading' | 'trailing';
   builtin: boolean;
 }
 

@@ -44,7 +44,7 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 /**
  * The settings a model starts with: its studio defaults (as the CLI reads them), a fixed size
  * when the model has one, guidance 1 (none) without a text encoder, and what the user typed
- * (prompts, seed, strength, spacing) carried over from `current`.
+ * (prompts, seed, strength) carried over from `current`; the spacing is the model's own.
  */
 export function defaultsFor(model: ModelSummary, current: Settings = baseSettings()): Settings {
   const d = model.defaults;
@@ -61,7 +61,7 @@ export function defaultsFor(model: ModelSummary, current: Settings = baseSetting
     guidance: model.hasText ? (d.guidance ?? 1) : 1,
     width: side(model.width, d.width),
     height: side(model.height, d.height),
-    spacing: Array.isArray(current.spacing) ? 'linspace' : current.spacing,
+    spacing: model.spacing,
     clipX0: null,
   };
 }

@@ -5,7 +5,7 @@ import { type InstalledModel, chooseModel, importPngSettings, pngModelRef } from
 import { pngTextOptions } from './pngMetadata';
 
 const summary = (over: Partial<ModelSummary>): ModelSummary => ({
-  id: '/m', name: 'M', kind: 'pixel', width: null, height: null, hasText: true, classLabels: null, tasks: [], defaults: {}, builtin: true, ...over,
+  id: '/m', name: 'M', kind: 'pixel', width: null, height: null, hasText: true, classLabels: null, tasks: [], defaults: {}, spacing: 'linspace', builtin: true, ...over,
 });
 
 function installed(id: string, name: string, hash: string, over: Partial<ModelSummary> = {}): InstalledModel & { hashed: number } {

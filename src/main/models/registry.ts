@@ -24,6 +24,7 @@ export function summarize(folder: ModelFolder, builtin: boolean, size: { width: 
     classLabels: folder.classLabels ?? null,
     tasks: folder.kind === 'pixel' ? [...TASKS] : ['txt2img', 'img2img', 'inpaint'],
     defaults: folder.defaults,
+    spacing: folder.scheduler.timestepSpacing,
     builtin,
   };
 }

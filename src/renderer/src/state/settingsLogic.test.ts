@@ -6,7 +6,7 @@ import {
 } from './settingsLogic';
 
 const model = (over: Partial<ModelSummary> = {}): ModelSummary => ({
-  id: 'm', name: 'M', kind: 'pixel', width: 32, height: 32, hasText: false, classLabels: null, tasks: [], defaults: {}, builtin: true, ...over,
+  id: 'm', name: 'M', kind: 'pixel', width: 32, height: 32, hasText: false, classLabels: null, tasks: [], defaults: {}, spacing: 'linspace', builtin: true, ...over,
 });
 const settings = (over: Partial<Settings> = {}): Settings => ({ ...baseSettings(), ...over });
 
@@ -112,4 +112,9 @@ describe('images and errors', () => {
     expect(fieldOfMessage('--class 7 is out of range')).toBe('classLabel');
     expect(fieldOfMessage('the model crashed')).toBeNull();
   });
+});
+
+it('a model starts with its scheduler\'s own spacing (SD folders: leading)', () => {
+  expect(defaultsFor(model({ spacing: 'leading' })).spacing).toBe('leading');
+  expect(defaultsFor(model({ spacing: 'linspace' }), { ...baseSettings(), spacing: 'trailing' }).spacing).toBe('linspace');
 });
