@@ -21,7 +21,7 @@ import * as ort from 'onnxruntime-node';
 import type { GenerationSettings } from '../../shared/settings';
 import { SettingsError } from '../engine/errors';
 import type { Guidance } from '../engine/guidance/denoiser';
-import type { Branch, CostCounter, NoisePredictor } from '../engine/model';
+import type { Branch, NoisePredictor } from '../engine/model';
 import { torchRandn } from '../engine/noise/torchRandn';
 import type { SamplingPlan } from '../engine/plan';
 import { type StepProgress, planFor, sample, skipPlan } from '../engine/sampler';
@@ -30,6 +30,7 @@ import { float32ToHalf, halfToFloat32 } from '../runtime/float16';
 import { type InputSpec, type OpenedSession, type ProviderName, type SessionExtras, type SkippedProvider, defaultThreads, firstLine, inputSpecs, openSession } from '../runtime/sessions';
 import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './images';
 import { ModelInputError } from './onnxPixel';
+import type { PixelInputs, PixelResult } from './pixel';
 import { OnnxTextEncoder, type PromptPair, encodePromptPair } from './textEncoder';
 import { loadPromptTokenizer } from './tokenizers/load';
 import type { PromptTokenizer } from './tokenizers/wordLevel';
@@ -594,25 +595,11 @@ export function latentPreview(latent: Float32Array, h: number, w: number): Float
 // ---------------------------------------------------------------------------------------
 // Generation.
 
-export interface LatentInputs {
-  /** x_T as [1, 4, H/8, W/8]; default: torch-compatible randn(seed). */
-  initNoise?: Float32Array;
-  initImage?: RgbaImage;
-  mask?: RgbaImage;
-  signal?: AbortSignal;
-  /** Progress; for latent models x0 is an RGB preview [3, H, W] in about [-1, 1] (see latentPreview). */
-  onStep?: (progress: StepProgress) => void | Promise<void>;
-}
+/** The same inputs as the pixel pipeline; `onStep`'s x0 is an RGB preview [3, H, W] (see latentPreview). */
+export type LatentInputs = PixelInputs;
 
-export interface LatentResult {
-  /** The final latent (before decoding), [1, 4, H/8, W/8]. */
-  x: Float32Array;
-  shape: [number, number, number, number];
-  image: RgbaImage;
-  cost: CostCounter;
-  samplingMs: number;
-  timesteps: number[];
-  warnings: string[];
+/** The pixel pipeline's result with `x` the final latent (before decoding), [1, 4, H/8, W/8]. */
+export interface LatentResult extends PixelResult {
   /** The VAE's output [3, H, W] before the inpainting paste-back. */
   decoded: Float32Array;
   /** Token ids of the prompt and the negative prompt. */
