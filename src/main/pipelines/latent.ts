@@ -32,7 +32,7 @@ import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './ima
 import { ModelInputError } from './onnxPixel';
 import type { PixelInputs, PixelResult } from './pixel';
 import { OnnxTextEncoder, type PromptPair, encodePromptPair } from './textEncoder';
-import { loadPromptTokenizer } from './tokenizers/load';
+import { folderTokenizer } from './tokenizers/load';
 import type { PromptTokenizer } from './tokenizers/wordLevel';
 
 /** A network produced values that cannot be turned into an image (NaN, infinities, all black). */
@@ -314,13 +314,7 @@ export async function openLatentModel(folder: ModelFolder, providers: readonly P
 
   let text: LatentModel['text'];
   if (folder.textEncoderPath) {
-    if (!folder.tokenizerDir) throw new ModelInputError(`${folder.dir}: text_encoder/ needs a tokenizer/ folder`);
-    let tokenizer: PromptTokenizer;
-    try {
-      tokenizer = loadPromptTokenizer(folder.tokenizerDir);
-    } catch (error) {
-      throw new ModelInputError(`${folder.dir}: ${(error as Error).message}`);
-    }
+    const tokenizer = folderTokenizer(folder);
     let opened = await openOther('text_encoder/model.onnx', folder.textEncoderPath);
     const ids = inputSpecs(opened.session).get('input_ids');
     const seqName = ids?.shape[1];

@@ -16,7 +16,7 @@ import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './ima
 import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type TextConditioning, type UnetSignature, readUnetSignature } from './onnxPixel';
 import { type LatentModel, generateLatent, openLatentModel } from './latent';
 import { OnnxTextEncoder, encodePromptPair } from './textEncoder';
-import { loadPromptTokenizer } from './tokenizers/load';
+import { folderTokenizer } from './tokenizers/load';
 import type { PromptTokenizer } from './tokenizers/wordLevel';
 
 export interface PixelModel {
@@ -72,13 +72,7 @@ export async function openPixelModel(folder: ModelFolder, providers: readonly Pr
   }
   let text: PixelModel['text'];
   if (folder.textEncoderPath) {
-    if (!folder.tokenizerDir) throw new ModelInputError(`${folder.dir}: text_encoder/ needs a tokenizer/ folder`);
-    let tokenizer: PromptTokenizer;
-    try {
-      tokenizer = loadPromptTokenizer(folder.tokenizerDir);
-    } catch (error) {
-      throw new ModelInputError(`${folder.dir}: ${(error as Error).message}`);
-    }
+    const tokenizer = folderTokenizer(folder);
     text = { tokenizer, encoder: new OnnxTextEncoder(await openSession(folder.textEncoderPath, [unet.provider])) };
   } else if (signature.hiddenStates) {
     throw new ModelInputError(`${folder.dir}: unet/model.onnx takes encoder_hidden_states but the folder has no text_encoder/`);
