@@ -164,6 +164,10 @@ async function main(): Promise<void> {
   const cli = cliTimings();
   const chance = 1 / labels.length;
   const pct = (c: number, t: number) => `${((100 * c) / t).toFixed(1)}% (${c}/${t})`;
+  const provenance = JSON.parse(readFileSync(path.join(dir, 'studio.json'), 'utf8')).provenance ?? {};
+  const stepsMatch = String(provenance.diffusion ?? '').match(/(\d+) steps in ([\d.]+) min/);
+  const images = Number(provenance.data?.num_emoji ?? NaN) * 8; // every emoji on each of the 8 backgrounds
+  const trained = { steps: Number(stepsMatch?.[1] ?? NaN), minutes: stepsMatch?.[2] ?? '?' };
   const heldOut = (JSON.parse(readFileSync(path.join(dir, 'classifier', 'config.json'), 'utf8')).accuracy_held_out_by_timestep ?? {}) as Record<string, number>;
   const cost = expectedCost(base.solver, base.steps, 'cfg', base.conditionAt);
 
@@ -208,7 +212,7 @@ async function main(): Promise<void> {
     '',
     '## What limits these numbers',
     '',
-    '- Training time. The UNet saw 2,493 batches of 32 (about 7 passes over the data) on two CPU cores',
+    `- Training time. The UNet saw ${trained.steps.toLocaleString('en')} batches of 32 (${trained.minutes} min, about ${Math.round((trained.steps * 32) / images)} passes over the ${images.toLocaleString('en')} emoji-on-background images) on two CPU cores`,
     '  shared with other work: enough to learn backgrounds, colours and rough layout, not',
     '  recognisable emoji. `tools/train/train_diffusion.py --resume` continues it; nothing else changes.',
     '- A prompt that only names a group ("food and drink") was about 2% of the training captions, so',
