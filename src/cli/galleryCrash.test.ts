@@ -14,6 +14,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, expect, test } from 'vitest';
 import { GalleryStore } from '../main/gallery/store';
+// mulberry32: the same delays on every run of the test (the seed is printed).
+import { prng } from '../main/gallery/bench';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/split-studio.js');
@@ -63,17 +65,6 @@ function reportedId(o: Outcome): number | null {
   }
 }
 
-/** mulberry32: the same delays on every run of the test (the seed is printed). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeAll(() => {
   if (!existsSync(path.join(root, 'out/main/cli.js'))) throw new Error('build first: npm run build');

@@ -37,7 +37,7 @@ const MODELS = ['models/pixel-8x8', 'models/pixel-32', 'models/latent-64', 'mode
 export const COMMON_WORD = 'detailed';
 
 /** Small deterministic PRNG (mulberry32), so that every run seeds the same gallery. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
