@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type Settings, settingsSchema } from '../shared/contract';
-import { guidanceKind, runSteps } from '../shared/runShape';
+import { guidanceTerms, runSteps } from '../shared/runShape';
 import { expectedCost } from '../shared/solvers';
 import { ensureDataDir } from '../main/dataDir';
 import { SettingsError } from '../main/engine/errors';
@@ -206,7 +206,7 @@ export function runReport(model: PixelModel, settings: Settings, result: PixelRe
     guidanceEvaluations: result.cost.guidanceEvaluations,
     classifierCalls: result.cost.classifierCalls,
     networkRows: result.cost.networkRows,
-    expected: expectedCost(settings.solver, result.cost.nfe > 0 ? runSteps(settings) : 0, guidanceKind(settings), settings.conditionAt),
+    expected: expectedCost(settings.solver, result.cost.nfe > 0 ? runSteps(settings) : 0, guidanceTerms(settings), settings.conditionAt),
     provider: model.provider,
     skippedProviders: model.skippedProviders,
     warnings: result.warnings,

@@ -5,18 +5,28 @@
  */
 import type { Settings } from './contract';
 import type { Task } from './settings';
-import type { GuidanceKind } from './solvers';
+import type { GuidanceTerms } from './solvers';
 
 export function isRestoration(task: Task): boolean {
   return task === 'inpaint' || task === 'colorize' || task === 'super-resolution';
 }
 
-/** The guidance the engine will apply; scales of 0 (and CFG at w = 1) count as none. */
-export function guidanceKind(s: Pick<Settings, 'classLabel' | 'classifierScale' | 'guidance' | 'task' | 'consistencyScale'>): GuidanceKind {
-  if (s.classLabel !== null && s.classifierScale > 0) return 'classifier';
-  if (s.guidance !== 1) return 'cfg';
-  if (isRestoration(s.task) && s.consistencyScale > 0) return 'consistency';
-  return 'none';
+/**
+ * Tasks whose known part is a measurement y = A x of the picture (gray image, low-resolution
+ * image): data-consistency guidance applies to them. Inpainting keeps its known pixels by
+ * blending them in at every step instead (pipelines/knownRegion.ts).
+ */
+export function usesConsistency(task: Task): boolean {
+  return task === 'colorize' || task === 'super-resolution';
+}
+
+/** The guidance terms the engine will add up; scales of 0 (and CFG at w = 1) are absent. */
+export function guidanceTerms(s: Pick<Settings, 'classLabel' | 'classifierScale' | 'guidance' | 'task' | 'consistencyScale'>): GuidanceTerms {
+  return {
+    cfg: s.guidance !== 1,
+    classifier: s.classLabel !== null && s.classifierScale > 0,
+    consistency: usesConsistency(s.task) && s.consistencyScale > 0,
+  };
 }
 
 /** Steps the sampler will run: img2img runs the last int(N * strength) (diffusers' rule). */

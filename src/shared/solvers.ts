@@ -39,7 +39,19 @@ export function solverInfo(id: string): SolverInfo {
   return info;
 }
 
-export type GuidanceKind = 'none' | 'classifier' | 'cfg' | 'consistency';
+/** Which guidance terms a run uses (they add up: g = g_cfg + g_classifier + g_consistency). */
+export interface GuidanceTerms {
+  readonly cfg: boolean;
+  readonly classifier: boolean;
+  readonly consistency: boolean;
+}
+export const NO_GUIDANCE_TERMS: GuidanceTerms = Object.freeze({ cfg: false, classifier: false, consistency: false });
+
+/** The terms named: termsOf('cfg', 'classifier'). */
+export function termsOf(...names: (keyof GuidanceTerms)[]): GuidanceTerms {
+  return { cfg: names.includes('cfg'), classifier: names.includes('classifier'), consistency: names.includes('consistency') };
+}
+
 /** How splitting solvers place the condition term when it needs the network (CFG, consistency). */
 export type ConditionPlacement = 'exact' | 'same-point';
 
@@ -48,51 +60,43 @@ export interface RunCost {
   nfe: number;
   /** Samples through the UNet per image (a CFG pair counts 2). */
   networkRows: number;
-  /** Condition-term evaluations. */
+  /** Condition-term evaluations (one per term per evaluation of g). */
   guidanceEvaluations: number;
   classifierCalls: number;
 }
 
 /**
  * What a run will cost, exactly as the engine counts it (tests hold the engine to this).
- * `guidance` is the effective kind: CFG at w = 1 and scales of 0 are 'none'.
+ * `terms` are the effective ones: CFG at w = 1 and scales of 0 are absent.
  */
-export function expectedCost(id: string, steps: number, guidance: GuidanceKind, conditionAt: ConditionPlacement): RunCost {
+export function expectedCost(id: string, steps: number, terms: GuidanceTerms, conditionAt: ConditionPlacement): RunCost {
   const { family } = solverInfo(id);
   const N = steps;
-  const cfg = guidance === 'cfg';
-  const guided = guidance !== 'none';
-  const rowsPerGuided = cfg ? 2 : 1;
+  const termCount = Number(terms.cfg) + Number(terms.classifier) + Number(terms.consistency);
+  const guided = termCount > 0;
+  const rowsPerGuided = terms.cfg ? 2 : 1;
   // Calls of the guided eps f + g at one point: DDIM, DPM-Solver++, UniPC: N; PLMS: N + 1.
+  // Each call evaluates every term once (consistency reuses that call's eps).
   if (family === 'ddim' || family === 'dpmpp' || family === 'unipc' || family === 'plms') {
     const calls = family === 'plms' && N > 1 ? N + 1 : N;
     return {
       nfe: calls,
       networkRows: calls * rowsPerGuided,
-      guidanceEvaluations: guided ? calls : 0,
-      classifierCalls: guidance === 'classifier' ? calls : 0,
+      guidanceEvaluations: calls * termCount,
+      classifierCalls: terms.classifier ? calls : 0,
     };
   }
-  const conditionsPerStep = guided ? (family === 'stsp' ? 2 : 1) : 0;
-  const networkCondition = cfg || guidance === 'consistency';
-  if (networkCondition && conditionAt === 'same-point') {
-    return { nfe: N, networkRows: N * rowsPerGuided, guidanceEvaluations: N, classifierCalls: 0 };
-  }
+  const networkCondition = terms.cfg || terms.consistency;
+  // Splitting: evaluations of g per step (Strang: two half steps). In the same-point variant
+  // one network call at x_i gives f and g, and Strang's halves share that g.
+  const conditionsPerStep = !guided ? 0 : networkCondition && conditionAt === 'same-point' ? 1 : family === 'stsp' ? 2 : 1;
+  const conditionEvaluations = N * conditionsPerStep;
+  const result = { guidanceEvaluations: conditionEvaluations * termCount, classifierCalls: terms.classifier ? conditionEvaluations : 0 };
+  if (networkCondition && conditionAt === 'same-point') return { nfe: N, networkRows: N * rowsPerGuided, ...result };
   if (networkCondition) {
-    // Each condition evaluation is a network call of its own (a CFG pair, or eps for x0_hat),
-    // plus the diffusion term at the moved point.
-    const conditionCalls = N * conditionsPerStep;
-    return {
-      nfe: N + conditionCalls,
-      networkRows: N + conditionCalls * rowsPerGuided,
-      guidanceEvaluations: conditionCalls,
-      classifierCalls: 0,
-    };
+    // Each evaluation of g is a network call of its own (a CFG pair, or eps for x0_hat),
+    // plus the diffusion term at the moved point (one row).
+    return { nfe: N + conditionEvaluations, networkRows: N + conditionEvaluations * rowsPerGuided, ...result };
   }
-  return {
-    nfe: N,
-    networkRows: N,
-    guidanceEvaluations: N * conditionsPerStep,
-    classifierCalls: guidance === 'classifier' ? N * conditionsPerStep : 0,
-  };
+  return { nfe: N, networkRows: N, ...result };
 }

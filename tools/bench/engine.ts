@@ -58,7 +58,7 @@ async function onnxSweep(): Promise<void> {
             rows: 1,
             solver,
             steps,
-            guidance: scale > 0 ? { kind: 'classifier', scale, labels: [label] } : { kind: 'none' },
+            guidance: scale > 0 ? { classifier: { scale, labels: [label] } } : {},
             initial: Float32Array.from(initial),
           });
           walls.push(last.wallMs);
@@ -86,7 +86,7 @@ async function engineOverhead(): Promise<void> {
   console.log(`${'solver'.padEnd(8)} ${pad('none ms', 8)} ${pad('CFG ms', 8)}`);
   for (const solver of SOLVER_IDS) {
     const perStep: Record<string, number> = {};
-    for (const guidance of [{ kind: 'none' as const }, { kind: 'cfg' as const, scale: 7.5 }]) {
+    for (const [name, guidance] of [['none', {}], ['cfg', { cfg: 7.5 }]] as const) {
       const runs: number[] = [];
       for (let r = 0; r < (quick ? 3 : 9); r++) {
         const result = await sample({
@@ -102,7 +102,7 @@ async function engineOverhead(): Promise<void> {
         });
         runs.push(result.wallMs / steps);
       }
-      perStep[guidance.kind] = median(runs.slice(1)); // the first run warms the JIT
+      perStep[name] = median(runs.slice(1)); // the first run warms the JIT
     }
     console.log(`${solver.padEnd(8)} ${pad(perStep.none.toFixed(3), 8)} ${pad(perStep.cfg.toFixed(3), 8)}`);
   }

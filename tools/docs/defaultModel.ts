@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONDITION_AT, type GenerationSettings } from '../../src/shared/settings';
-import { expectedCost } from '../../src/shared/solvers';
+import { expectedCost, termsOf } from '../../src/shared/solvers';
 import { torchRandn } from '../../src/main/engine/noise/torchRandn';
 import { sample } from '../../src/main/engine/sampler';
 import { encodePng } from '../../src/main/io/png';
@@ -96,7 +96,7 @@ async function classifySamples(model: PixelModel, classifier: OnnxClassifier, se
     rows,
     solver: settings.solver,
     steps: settings.steps,
-    guidance: wantsClassifier ? { kind: 'classifier', scale: settings.classifierScale, labels } : settings.guidance !== 1 ? { kind: 'cfg', scale: settings.guidance } : { kind: 'none' },
+    guidance: { cfg: settings.guidance, ...(wantsClassifier ? { classifier: { scale: settings.classifierScale, labels } } : {}) },
     conditionAt: settings.conditionAt,
     initial,
   });
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   const images = Number(provenance.data?.num_emoji ?? NaN) * 8; // every emoji on each of the 8 backgrounds
   const trained = { steps: Number(stepsMatch?.[1] ?? NaN), minutes: stepsMatch?.[2] ?? '?' };
   const heldOut = (JSON.parse(readFileSync(path.join(dir, 'classifier', 'config.json'), 'utf8')).accuracy_held_out_by_timestep ?? {}) as Record<string, number>;
-  const cost = expectedCost(base.solver, base.steps, 'cfg', base.conditionAt);
+  const cost = expectedCost(base.solver, base.steps, termsOf('cfg'), base.conditionAt);
 
   const lines = [
     '# The embedded default model: Noto Emoji 32',

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SOLVERS, expectedCost } from '../../src/shared/solvers';
+import { SOLVERS, expectedCost, termsOf } from '../../src/shared/solvers';
 import { type Problem, exactModelDir, loadProblem, makeProblem, observedOrder, runOnProblem } from '../../src/main/engine/testing/convergence';
 import { createGaussianMixture, loadGaussianMixture } from '../../src/main/engine/testing/gaussianMixture';
 import { appRoot } from '../../src/main/models/catalog';
@@ -55,8 +55,8 @@ async function main(): Promise<void> {
     '| solver | what it is | network calls | classifier calls | CFG calls |',
     '|---|---|---|---|---|',
     ...SOLVERS.map((s) => {
-      const guided = expectedCost(s.id, 20, 'classifier', 'exact');
-      const cfg = [expectedCost(s.id, 20, 'cfg', 'exact'), expectedCost(s.id, 20, 'cfg', 'same-point')];
+      const guided = expectedCost(s.id, 20, termsOf('classifier'), 'exact');
+      const cfg = [expectedCost(s.id, 20, termsOf('cfg'), 'exact'), expectedCost(s.id, 20, termsOf('cfg'), 'same-point')];
       return `| \`${s.id}\` | ${s.label}: ${s.description} | ${guided.nfe} | ${guided.classifierCalls} | ${cfg[0].nfe} / ${cfg[1].nfe} |`;
     }),
     '',

@@ -1,7 +1,7 @@
 /** The embedded default model runs every solver with classifier-free and with classifier guidance. */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_CONDITION_AT, type GenerationSettings } from '../../shared/settings';
-import { SOLVER_IDS, expectedCost } from '../../shared/solvers';
+import { SOLVER_IDS, expectedCost, termsOf } from '../../shared/solvers';
 import { defaultModelDir } from '../models/catalog';
 import { readModelFolder } from '../models/modelFolder';
 import { type PixelModel, generatePixel, openPixelModel } from './pixel';
@@ -21,13 +21,13 @@ describe.each(SOLVER_IDS)('%s on the default model', (solver) => {
     for (const conditionAt of ['exact', 'same-point'] as const) {
       const r = await generatePixel(model, { ...base, solver, conditionAt });
       expect(r.x.every(Number.isFinite)).toBe(true);
-      expect(r.cost.nfe).toBe(expectedCost(solver, 4, 'cfg', conditionAt).nfe);
+      expect(r.cost.nfe).toBe(expectedCost(solver, 4, termsOf('cfg'), conditionAt).nfe);
     }
   });
 
   test('with classifier guidance (empty prompt, class 3)', async () => {
     const r = await generatePixel(model, { ...base, solver, prompt: '', guidance: 1, classLabel: 3, classifierScale: 5 });
     expect(r.x.every(Number.isFinite)).toBe(true);
-    expect(r.cost.classifierCalls).toBe(expectedCost(solver, 4, 'classifier', 'exact').classifierCalls);
+    expect(r.cost.classifierCalls).toBe(expectedCost(solver, 4, termsOf('classifier'), 'exact').classifierCalls);
   });
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { GenerationSettings } from '../../shared/settings';
-import { SOLVERS, expectedCost } from '../../shared/solvers';
+import { SOLVERS, expectedCost, termsOf } from '../../shared/solvers';
 import { torchRandn } from '../engine/noise/torchRandn';
 import { readModelFolder } from '../models/modelFolder';
 import { type RgbaImage, imageToTensor, tensorToImage } from './images';
@@ -103,11 +103,14 @@ describe('matches the torch references (diffusers DDIM + CFG semantics)', () => 
     const latentDiff = maxAbs(r.x, ref.latent);
     const imageDiff = maxAbs(r.decoded, ref.image);
     // float16 models: values are rounded to float16 at every network boundary, so a 1e-6
-    // difference inside can flip a rounding (1 ulp of float16 is 5e-4 at 1, 0.016 at 16).
-    expect(latentDiff).toBeLessThanOrEqual(fp16 ? 1e-3 : 1e-4);
-    expect(imageDiff).toBeLessThanOrEqual(fp16 ? 2e-2 : 1e-4);
+    // difference inside can flip a rounding (1 ulp of float16 is 5e-4 at 1, 0.016 at 16) and
+    // the flips compound over the steps: 3.8e-6 on one x86 machine, 4.4e-3 on an AVX2-only
+    // AMD EPYC (ONNX Runtime picks its float16 kernels by CPU).
+    expect(latentDiff).toBeLessThanOrEqual(fp16 ? 1e-2 : 1e-4);
+    // (decoded: 4.9e-4 and 2.7e-2 on those two machines, i.e. up to 3.5 of 255 levels)
+    expect(imageDiff).toBeLessThanOrEqual(fp16 ? 5e-2 : 1e-4);
     const refBytes = tensorToImage(Float32Array.from(ref.image), 3, ref.width, ref.height).data;
-    expect(maxAbs(r.image.data, refBytes)).toBeLessThanOrEqual(1);
+    expect(maxAbs(r.image.data, refBytes)).toBeLessThanOrEqual(fp16 ? 7 : 1);
     console.log(`${ref.fixture} ${ref.task} w=${ref.guidance}: max |latent - torch| = ${latentDiff.toExponential(2)}, max |image - torch| = ${imageDiff.toExponential(2)}`);
   });
 });
@@ -186,8 +189,8 @@ describe('img2img and inpainting', () => {
       expect(latentUnmasked).toBeLessThan(1e-6); // the last step blends the clean latent in
       expect(decodedUnmasked).toBeLessThan(3); // this VAE's round trip keeps flat 8x8 blocks to a few levels
     }
-    expect(r.masks!.latent[0]).toBe(0);
-    expect(r.masks!.unetMask).toEqual(Float32Array.from([0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1]));
+    expect(r.masks!.state[0]).toBe(0);
+    expect(r.masks!.stateBinary).toEqual(Float32Array.from([0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1]));
   });
 
   test('inpainting needs an init image and a mask of the right size; the 9-channel model only inpaints', async () => {
@@ -203,8 +206,8 @@ describe('every solver runs with CFG on latents', () => {
   test.each(cases)('%s (%s)', async (solver, conditionAt) => {
     const model = await open('tiny-sd-eps');
     const r = await generateLatent(model, { ...base, solver, conditionAt, steps: 4, guidance: 7.5 });
-    expect(r.cost.nfe).toBe(expectedCost(solver, 4, 'cfg', conditionAt).nfe);
-    expect(r.cost.networkRows).toBe(expectedCost(solver, 4, 'cfg', conditionAt).networkRows);
+    expect(r.cost.nfe).toBe(expectedCost(solver, 4, termsOf('cfg'), conditionAt).nfe);
+    expect(r.cost.networkRows).toBe(expectedCost(solver, 4, termsOf('cfg'), conditionAt).networkRows);
     expect(r.shape).toEqual([1, 4, 4, 4]);
     expect(r.x.every(Number.isFinite)).toBe(true);
   });

@@ -28,9 +28,10 @@ import { type StepProgress, planFor, sample, skipPlan } from '../engine/sampler'
 import type { ModelFolder } from '../models/modelFolder';
 import { float32ToHalf, halfToFloat32 } from '../runtime/float16';
 import { type InputSpec, type OpenedSession, type ProviderName, type SessionExtras, type SkippedProvider, defaultThreads, firstLine, inputSpecs, openSession } from '../runtime/sessions';
-import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './images';
+import { imageToTensor, tensorToImage } from './images';
+import { type PixelInputs, type PixelResult, requireSized, stepsToSkip } from './common';
+import { type InpaintMasks, type KnownRegion, blendKnownRegion, inpaintMasks, pasteBack } from './knownRegion';
 import { ModelInputError } from './onnxPixel';
-import type { PixelInputs, PixelResult } from './pixel';
 import { OnnxTextEncoder, type PromptPair, encodePromptPair } from './textEncoder';
 import { folderTokenizer } from './tokenizers/load';
 import type { PromptTokenizer } from './tokenizers/wordLevel';
@@ -486,74 +487,6 @@ export async function vaeEncode(model: LatentModel, image: Float32Array, height:
 }
 
 // ---------------------------------------------------------------------------------------
-// Masks.
-
-/** Separable Gaussian blur (edges clamped) of a [height, width] map. */
-export function blurMap(values: Float32Array, width: number, height: number, sigma: number): Float32Array {
-  if (sigma <= 0) return Float32Array.from(values);
-  const radius = Math.ceil(3 * sigma);
-  const kernel = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
-  const sum = kernel.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < kernel.length; i++) kernel[i] /= sum;
-  const tmp = new Float32Array(values.length);
-  const out = new Float32Array(values.length);
-  const clamp = (v: number, hi: number) => (v < 0 ? 0 : v > hi ? hi : v);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      for (let k = -radius; k <= radius; k++) acc += kernel[k + radius] * values[y * width + clamp(x + k, width - 1)];
-      tmp[y * width + x] = acc;
-    }
-  }
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      for (let k = -radius; k <= radius; k++) acc += kernel[k + radius] * tmp[clamp(y + k, height - 1) * width + x];
-      out[y * width + x] = acc;
-    }
-  }
-  return out;
-}
-
-/** Mean of each factor x factor block. */
-export function areaDownsample(values: Float32Array, width: number, height: number, factor: number): Float32Array {
-  const w = width / factor;
-  const h = height / factor;
-  const out = new Float32Array(w * h);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[Math.floor(y / factor) * w + Math.floor(x / factor)] += values[y * width + x];
-  for (let i = 0; i < out.length; i++) out[i] /= factor * factor;
-  return out;
-}
-
-/** Feather width of the inpainting mask: sigma of 1/128 of the shorter side, at least 1 pixel (4 at 512x512). */
-export const featherSigma = (width: number, height: number): number => Math.max(1, Math.min(width, height) / 128);
-
-export interface InpaintMasks {
-  /** Pixel repaint weights [H*W] (1 = repaint), feathered: the paste-back blend. */
-  pixel: Float32Array;
-  /** Latent repaint weights [h*w]: the feathered mask averaged over each cell (the 4-channel blend). */
-  latent: Float32Array;
-  /** The binary mask at latent size (nearest, as diffusers' inpainting pipeline): the 9-channel UNet's mask input. */
-  unetMask: Float32Array;
-  /** Binary pixel repaint mask (>= 0.5), for the masked image. */
-  binary: Float32Array;
-}
-
-export function inpaintMasks(mask: RgbaImage): InpaintMasks {
-  const { width: W, height: H } = mask;
-  const known = maskToKnown(mask);
-  const repaint = new Float32Array(W * H);
-  for (let i = 0; i < repaint.length; i++) repaint[i] = 1 - known[i];
-  const pixel = blurMap(repaint, W, H, featherSigma(W, H));
-  const binary = repaint.map((v) => (v >= 0.5 ? 1 : 0));
-  const w = W / VAE_FACTOR;
-  const h = H / VAE_FACTOR;
-  const unetMask = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) unetMask[y * w + x] = binary[y * VAE_FACTOR * W + x * VAE_FACTOR];
-  return { pixel, latent: areaDownsample(pixel, W, H, VAE_FACTOR), unetMask, binary };
-}
-
-// ---------------------------------------------------------------------------------------
 // Previews.
 
 /**
@@ -620,20 +553,6 @@ export function latentSize(model: LatentModel, settings: Pick<GenerationSettings
   return { width, height, h: height / VAE_FACTOR, w: width / VAE_FACTOR };
 }
 
-/** diffusers' img2img strength: run the last int(N * strength) steps. */
-function stepsToSkip(steps: number, strength: number): number {
-  if (!(strength > 0 && strength <= 1)) throw new SettingsError(`strength must be in (0, 1], got ${strength}`);
-  const run = Math.min(Math.floor(steps * strength), steps);
-  if (run < 1) throw new SettingsError(`strength ${strength} with ${steps} steps runs no step; raise one of them`);
-  return steps - run;
-}
-
-function requireSized(image: RgbaImage | undefined, flag: string, what: string, width: number, height: number): RgbaImage {
-  if (!image) throw new SettingsError(`this task needs ${flag} (${what})`);
-  if (image.width !== width || image.height !== height) throw new SettingsError(`${flag} is ${image.width}x${image.height}, but the image is ${width}x${height}`);
-  return image;
-}
-
 function checkFinite(values: Float32Array, message: string): void {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) throw new NumericalError(message);
 }
@@ -653,7 +572,7 @@ export async function generateLatent(model: LatentModel, settings: GenerationSet
   let text: PromptPair | undefined;
   if (model.text) text = await encodePromptPair(model.text.tokenizer, model.text.encoder, settings.prompt, settings.negativePrompt, warnings);
   else if (settings.prompt || settings.negativePrompt) throw new SettingsError(`${folder.name} has no text encoder, so a prompt cannot be used`);
-  const guidance: Guidance = settings.guidance !== 1 ? { kind: 'cfg', scale: settings.guidance } : { kind: 'none' };
+  const guidance: Guidance = { cfg: settings.guidance };
 
   let noise: Float32Array;
   if (inputs.initNoise) {
@@ -676,7 +595,7 @@ export async function generateLatent(model: LatentModel, settings: GenerationSet
     const init = requireSized(inputs.initImage, '--init-image', inpainting ? 'the picture to inpaint' : 'the starting picture', W, H);
     initPixels = imageToTensor(init);
     skipSteps = stepsToSkip(settings.steps, settings.strength);
-    if (inpainting) masks = inpaintMasks(requireSized(inputs.mask, '--mask', 'white = repaint, black = keep', W, H));
+    if (inpainting) masks = inpaintMasks(requireSized(inputs.mask, '--mask', 'white = repaint, black = keep', W, H), VAE_FACTOR);
     initLatent = await vaeEncode(model, initPixels, H, W);
     if (!inpainting || settings.strength < 1) {
       const start = fullPlan.steps[skipSteps].point;
@@ -688,30 +607,16 @@ export async function generateLatent(model: LatentModel, settings: GenerationSet
       const hw = H * W;
       const masked = new Float32Array(initPixels.length);
       for (let c = 0; c < 3; c++) for (let p = 0; p < hw; p++) masked[c * hw + p] = masks!.binary[p] >= 0.5 ? 0 : initPixels[c * hw + p];
-      inpaint = { mask: masks!.unetMask, maskedLatent: await vaeEncode(model, masked, H, W) };
+      inpaint = { mask: masks!.stateBinary, maskedLatent: await vaeEncode(model, masked, H, W) };
     }
   }
 
-  // 4-channel inpainting: after every step, the known region's latent noised to the level the
-  // state is now at (the same seeded noise), blended in with the feathered latent mask; the
-  // last step blends the clean latent itself.
+  // 4-channel inpainting: after every step the known region's latent, noised to the level the
+  // state is now at, is blended in with the feathered latent mask (knownRegion.ts).
   const plan: SamplingPlan = skipSteps ? skipPlan(fullPlan, skipSteps) : fullPlan;
-  const blend = inpainting && model.signature.channels === 4 ? { known: initLatent!, repaint: masks!.latent } : undefined;
-  const hw = h * w;
+  const region: KnownRegion | undefined = inpainting && model.signature.channels === 4 ? { known: initLatent!, repaint: masks!.state, noise } : undefined;
   const onStep = async (p: StepProgress) => {
-    if (blend) {
-      const step = plan.steps[p.step - 1];
-      const level = step.isLast ? 1 : step.abarPrev;
-      const a = Math.sqrt(level);
-      const s = Math.sqrt(1 - level);
-      for (let c = 0; c < 4; c++) {
-        for (let i = 0; i < hw; i++) {
-          const k = c * hw + i;
-          const m = blend.repaint[i];
-          x[k] = m * x[k] + (1 - m) * (a * blend.known[k] + s * noise[k]);
-        }
-      }
-    }
+    if (region) blendKnownRegion(region, plan, x, p.step - 1);
     if (inputs.onStep) await inputs.onStep({ ...p, x0: latentPreview(p.x0, h, w) });
   };
 
@@ -739,17 +644,7 @@ export async function generateLatent(model: LatentModel, settings: GenerationSet
 
   // Inpainting: paste the known pixels back with the feathered mask (the VAE round trip alters
   // them slightly, and a 9-channel UNet does not keep them by itself).
-  let finalPixels = decoded;
-  if (masks && initPixels) {
-    finalPixels = new Float32Array(decoded.length);
-    const HW = H * W;
-    for (let c = 0; c < 3; c++) {
-      for (let p = 0; p < HW; p++) {
-        const m = masks.pixel[p];
-        finalPixels[c * HW + p] = m * decoded[c * HW + p] + (1 - m) * initPixels[c * HW + p];
-      }
-    }
-  }
+  const finalPixels = masks && initPixels ? pasteBack(decoded, initPixels, masks.pixel) : decoded;
   return {
     x: result.x,
     shape: [1, 4, h, w],

@@ -1,18 +1,21 @@
 /**
  * The pixel-space pipeline: model folder -> ONNX sessions -> engine run -> image.
- * Tasks: txt2img, img2img (diffusers' strength semantics), and the data-consistency
- * restorations inpaint / colorize / super-resolution.
+ * Tasks: txt2img, img2img (diffusers' strength semantics), inpaint (the known region blended
+ * in at every step, knownRegion.ts) and the data-consistency restorations colorize /
+ * super-resolution. Guidance terms (CFG, classifier, consistency) combine freely.
  */
 import type { GenerationSettings } from '../../shared/settings';
 import { type ConsistencyOperator, LUMA_WEIGHTS, type ImageShape } from '../engine/guidance/consistency';
 import type { Guidance } from '../engine/guidance/denoiser';
 import { SettingsError } from '../engine/errors';
-import type { CostCounter } from '../engine/model';
 import { torchRandn } from '../engine/noise/torchRandn';
-import { type StepProgress, planFor, sample } from '../engine/sampler';
+import { type StepProgress, planFor, sample, skipPlan } from '../engine/sampler';
+import { usesConsistency } from '../../shared/runShape';
 import type { ModelFolder } from '../models/modelFolder';
 import { type OpenedSession, type ProviderName, type SkippedProvider, openSession } from '../runtime/sessions';
-import { type RgbaImage, imageToTensor, maskToKnown, tensorToImage } from './images';
+import { type RgbaImage, imageToTensor, tensorToImage } from './images';
+import { type PixelInputs, type PixelResult, requireSized, stepsToSkip } from './common';
+import { type InpaintMasks, type KnownRegion, blendKnownRegion, inpaintMasks, pasteBack } from './knownRegion';
 import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type TextConditioning, type UnetSignature, readUnetSignature } from './onnxPixel';
 import { type LatentModel, generateLatent, openLatentModel } from './latent';
 import { OnnxTextEncoder, encodePromptPair } from './textEncoder';
@@ -100,27 +103,8 @@ export async function encodePrompts(model: PixelModel, settings: GenerationSetti
   return { uncond, cond, tokens, dim };
 }
 
-export interface PixelInputs {
-  /** x_T for all rows; default: torch-compatible randn(seed). */
-  initNoise?: Float32Array;
-  initImage?: RgbaImage;
-  mask?: RgbaImage;
-  signal?: AbortSignal;
-  /** Progress after each step; for latent models `x0` is an RGB preview [3, H, W] (latent.ts latentPreview), not the latent. */
-  onStep?: (progress: StepProgress) => void | Promise<void>;
-}
-
-export interface PixelResult {
-  /** Final state in model space: pixels in [-1, 1], [1, C, H, W]; for latent models the latent before decoding, [1, 4, H/8, W/8]. */
-  x: Float32Array;
-  shape: [number, number, number, number];
-  image: RgbaImage;
-  cost: CostCounter;
-  samplingMs: number;
-  timesteps: number[];
-  /** Things the user should know (unknown words, truncated prompt). */
-  warnings: string[];
-}
+export type { PixelInputs, PixelResult } from './common';
+export { stepsToSkip } from './common';
 
 export function resolveSize(model: PixelModel, settings: Pick<GenerationSettings, 'width' | 'height'>): ImageShape {
   const { signature } = model;
@@ -134,60 +118,44 @@ export function resolveSize(model: PixelModel, settings: Pick<GenerationSettings
   return { channels: signature.channels, width: check('width', signature.width), height: check('height', signature.height) };
 }
 
-/** diffusers' img2img strength: run the last int(N * strength) steps. */
-export function stepsToSkip(steps: number, strength: number): number {
-  if (!(strength > 0 && strength <= 1)) throw new SettingsError(`strength must be in (0, 1], got ${strength}`);
-  const run = Math.min(Math.floor(steps * strength), steps);
-  if (run < 1) throw new SettingsError(`strength ${strength} with ${steps} steps runs no step; raise one of them`);
-  return steps - run;
+/** A picture as a C-channel tensor in [-1, 1]: RGB, or its luma for a 1-channel model. */
+function pictureTensor(image: RgbaImage, channels: number): Float32Array {
+  const rgb = imageToTensor(image);
+  if (channels === 3) return rgb;
+  return lumaOf(rgb, image.width * image.height);
 }
 
-function requireImage(image: RgbaImage | undefined, what: string, width: number, height: number): RgbaImage {
-  if (!image) throw new SettingsError(`this task needs --init-image (${what})`);
-  if (image.width !== width || image.height !== height) {
-    throw new SettingsError(`--init-image is ${image.width}x${image.height}, but the model makes ${width}x${height} images`);
-  }
-  return image;
+function lumaOf(rgb: Float32Array, hw: number): Float32Array {
+  const gray = new Float32Array(hw);
+  for (let p = 0; p < hw; p++) gray[p] = LUMA_WEIGHTS[0] * rgb[p] + LUMA_WEIGHTS[1] * rgb[hw + p] + LUMA_WEIGHTS[2] * rgb[2 * hw + p];
+  return gray;
 }
 
-function buildGuidance(settings: GenerationSettings, model: PixelModel, hasClassifier: boolean, shape: ImageShape, inputs: PixelInputs): Guidance {
-  const wantsClassifier = settings.classLabel !== null && settings.classifierScale > 0;
-  const wantsCfg = settings.guidance !== 1;
-  const restoration = settings.task === 'inpaint' || settings.task === 'colorize' || settings.task === 'super-resolution';
-  const active = [wantsClassifier && 'classifier guidance', wantsCfg && 'classifier-free guidance', restoration && settings.task].filter(Boolean);
-  if (active.length > 1) throw new SettingsError(`choose one kind of guidance per run, not ${active.join(' and ')}`);
-  if (wantsClassifier) {
-    if (!hasClassifier) throw new SettingsError(`${model.folder.name} has no classifier: --class and --classifier-scale need classifier/model.onnx`);
-    return { kind: 'classifier', scale: settings.classifierScale, labels: [settings.classLabel!] };
-  }
-  if (wantsCfg) return { kind: 'cfg', scale: settings.guidance };
-  if (!restoration) return { kind: 'none' };
+/** The data-consistency operator of colorize and super-resolution (A and y of spec section 1). */
+function consistencyOperator(settings: GenerationSettings, shape: ImageShape, inputs: PixelInputs): ConsistencyOperator {
   const { width, height } = shape;
-  let operator: ConsistencyOperator;
-  if (settings.task === 'inpaint') {
-    const known = imageToTensor(requireImage(inputs.initImage, 'the picture to inpaint', width, height));
-    const mask = inputs.mask;
-    if (!mask) throw new SettingsError('inpainting needs --mask (white = repaint, black = keep)');
-    if (mask.width !== width || mask.height !== height) {
-      throw new SettingsError(`--mask is ${mask.width}x${mask.height}, but the image is ${width}x${height}`);
-    }
-    operator = { kind: 'inpaint', mask: maskToKnown(mask), known };
-  } else if (settings.task === 'colorize') {
-    const rgb = imageToTensor(requireImage(inputs.initImage, 'the gray picture', width, height));
-    const hw = width * height;
-    const gray = new Float32Array(hw);
-    for (let p = 0; p < hw; p++) gray[p] = LUMA_WEIGHTS[0] * rgb[p] + LUMA_WEIGHTS[1] * rgb[hw + p] + LUMA_WEIGHTS[2] * rgb[2 * hw + p];
-    operator = { kind: 'colorize', gray };
-  } else {
-    const low = inputs.initImage;
-    if (!low) throw new SettingsError('super-resolution needs --init-image (the low-resolution picture)');
-    const factor = width / low.width;
-    if (!Number.isInteger(factor) || factor < 2 || height / low.height !== factor) {
-      throw new SettingsError(`--init-image is ${low.width}x${low.height}; super-resolution needs ${width}x${height} divided by a whole factor >= 2`);
-    }
-    operator = { kind: 'super-resolution', low: imageToTensor(low), factor };
+  if (settings.task === 'colorize') {
+    const rgb = imageToTensor(requireSized(inputs.initImage, '--init-image', 'the gray picture', width, height));
+    return { kind: 'colorize', gray: lumaOf(rgb, width * height) };
   }
-  return { kind: 'consistency', scale: settings.consistencyScale, operator };
+  const low = inputs.initImage;
+  if (!low) throw new SettingsError('super-resolution needs --init-image (the low-resolution picture)');
+  const factor = width / low.width;
+  if (!Number.isInteger(factor) || factor < 2 || height / low.height !== factor) {
+    throw new SettingsError(`--init-image is ${low.width}x${low.height}; super-resolution needs ${width}x${height} divided by a whole factor >= 2`);
+  }
+  return { kind: 'super-resolution', low: pictureTensor(low, shape.channels), factor };
+}
+
+/** Every guidance term the settings ask for; the engine adds them up. */
+function buildGuidance(settings: GenerationSettings, model: PixelModel, classifier: boolean, shape: ImageShape, inputs: PixelInputs): Guidance {
+  const guidance: Guidance = { cfg: settings.guidance };
+  if (settings.classLabel !== null && settings.classifierScale > 0) {
+    if (!classifier) throw new SettingsError(`${model.folder.name} has no classifier: --class and --classifier-scale need classifier/model.onnx`);
+    guidance.classifier = { scale: settings.classifierScale, labels: [settings.classLabel] };
+  }
+  if (usesConsistency(settings.task)) guidance.consistency = { scale: settings.consistencyScale, operator: consistencyOperator(settings, shape, inputs) };
+  return guidance;
 }
 
 export async function generatePixel(model: PixelModel, settings: GenerationSettings, inputs: PixelInputs = {}): Promise<PixelResult> {
@@ -203,26 +171,44 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
   const spacing = Array.isArray(settings.spacing) ? { explicit: settings.spacing } : settings.spacing;
   const scheduler = model.folder.scheduler;
 
-  let x: Float32Array;
+  let noise: Float32Array;
   if (inputs.initNoise) {
     if (inputs.initNoise.length !== size) throw new SettingsError(`--init-noise has ${inputs.initNoise.length} values, expected ${size} (1x${C}x${H}x${W})`);
-    x = Float32Array.from(inputs.initNoise);
+    noise = inputs.initNoise;
   } else {
-    x = torchRandn(settings.seed, [1, C, H, W]);
+    noise = torchRandn(settings.seed, [1, C, H, W]);
   }
+  const x = Float32Array.from(noise);
 
-  // img2img: start from the init image noised to the first remaining timestep.
+  // img2img and inpainting: the picture itself; strength < 1 starts from it noised to the first
+  // remaining timestep (diffusers' rule). Inpainting blends its known region back in after
+  // every step and pastes the kept pixels back at the end (knownRegion.ts).
   let skipSteps = 0;
-  if (settings.task === 'img2img') {
-    const init = imageToTensor(requireImage(inputs.initImage, 'the starting picture', W, H));
+  let picture: Float32Array | undefined;
+  let masks: InpaintMasks | undefined;
+  const fullPlan = planFor(scheduler, settings.steps, spacing);
+  if (settings.task === 'img2img' || settings.task === 'inpaint') {
+    const what = settings.task === 'inpaint' ? 'the picture to inpaint' : 'the starting picture';
+    picture = pictureTensor(requireSized(inputs.initImage, '--init-image', what, W, H), C);
+    if (settings.task === 'inpaint') masks = inpaintMasks(requireSized(inputs.mask, '--mask', 'white = repaint, black = keep', W, H), 1);
     skipSteps = stepsToSkip(settings.steps, settings.strength);
-    const start = planFor(scheduler, settings.steps, spacing).steps[skipSteps].point;
-    const a = Math.sqrt(start.abar);
-    const s = Math.sqrt(1 - start.abar);
-    for (let i = 0; i < size; i++) x[i] = a * init[i] + s * x[i];
+    if (settings.task === 'img2img' || skipSteps > 0) {
+      const start = fullPlan.steps[skipSteps].point;
+      const a = Math.sqrt(start.abar);
+      const s = Math.sqrt(1 - start.abar);
+      for (let i = 0; i < size; i++) x[i] = a * picture[i] + s * x[i];
+    }
   } else if (settings.strength !== 1) {
-    throw new SettingsError(`--strength applies to img2img only (task ${settings.task})`);
+    throw new SettingsError(`--strength applies to img2img and inpaint (task ${settings.task})`);
   }
+  const plan = skipSteps ? skipPlan(fullPlan, skipSteps) : fullPlan;
+  const region: KnownRegion | undefined = masks && picture && { known: picture, repaint: masks.state, noise: Float32Array.from(noise) };
+  const onStep = region
+    ? async (p: StepProgress) => {
+        blendKnownRegion(region, plan, x, p.step - 1);
+        await inputs.onStep?.(p);
+      }
+    : inputs.onStep;
 
   const classifier = classifierSession && new OnnxClassifier(classifierSession, model.folder.classLabels!.length, shape, 'classifier/model.onnx');
   const result = await sample({
@@ -240,12 +226,13 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
     initial: x,
     skipSteps,
     signal: inputs.signal,
-    onStep: inputs.onStep,
+    onStep,
   });
+  const final = masks && picture ? pasteBack(result.x, picture, masks.pixel) : result.x;
   return {
     x: result.x,
     shape: [1, C, H, W],
-    image: tensorToImage(result.x, C, W, H),
+    image: tensorToImage(final, C, W, H),
     cost: result.cost,
     samplingMs: result.wallMs,
     timesteps: [...result.plan.timesteps],

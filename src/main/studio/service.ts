@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type CallError, type EventName, type GenerationDetail, type GenerationRecord, type ModelSummary, type OperationName, type OperationOutputs, type Settings, type StudioEvents, operationSchemas } from '../../shared/contract';
-import { guidanceKind, runSteps } from '../../shared/runShape';
+import { guidanceTerms, runSteps } from '../../shared/runShape';
 import { expectedCost } from '../../shared/solvers';
 import { ModelFolderError } from '../models/modelFolder';
 import { MAIN_MODEL_FILE, modelHashes, shortModelHash } from '../models/modelHashes';
@@ -88,7 +88,7 @@ export function createStudioService(deps: StudioDeps) {
     const folder = deps.registry.find(modelId);
     if (!folder) throw new StudioCallError('invalid', `no model with id ${modelId}; pick one from the list`);
     const jobId = deps.host.newJobId();
-    const nfeTotal = expectedCost(settings.solver, runSteps(settings), guidanceKind(settings), settings.conditionAt).nfe;
+    const nfeTotal = expectedCost(settings.solver, runSteps(settings), guidanceTerms(settings), settings.conditionAt).nfe;
     await deps.host.run(
       { jobId, modelDir: folder.dir, settings, initImage: extras.initImage, mask: extras.mask, providers: deps.providers },
       {

@@ -1,10 +1,14 @@
 /**
  * The model wrapper: turns a network (+ classifier, + condition data) into the two terms
- * of the guided ODE d xb/d sb = f + g (spec section 1):
- *  - none:        f = eps,   g = 0
- *  - classifier:  f = eps,   g = -s sqrt(1-abar_w) grad_x log p(y | x_t, t)
- *  - cfg:         f = eps_u, g = w (eps_c - eps_u)          (w = diffusers' guidance_scale)
- *  - consistency: f = eps,   g = s sqrt(1-abar_w) A^T(A x0_hat - y) / sqrt(abar)
+ * of the guided ODE d xb/d sb = f + g (spec section 1). The condition part g is the sum of
+ * whichever guidance terms a run uses; each term is the one the spec gives on its own:
+ *  - cfg:         g_cfg  = w (eps_c - eps_u), and then f = eps_u  (w = diffusers' guidance_scale)
+ *  - classifier:  g_cls  = -s sqrt(1-abar_w) grad_x log p(y | x_t, t)
+ *  - consistency: g_cons = s sqrt(1-abar_w) A^T(A x0_hat - y) / sqrt(abar), x0_hat from the
+ *                 eps the run would step with at x (f + g_cfg)
+ * Without CFG, f = eps of the (only or conditional) branch. Summing is what the guided ODE
+ * does with several conditions: the score of a product of conditionals is the sum of their
+ * scores (Dhariwal & Nichol 2021 sec. 4 for the classifier; Ho & Salimans 2022 for CFG).
  * abar_w is the weight's noise level: the evaluation point's own, except in Strang
  * splitting's second half step, which weights with the midpoint (reference code).
  * Solvers see only this interface.
@@ -15,11 +19,15 @@ import { type EpsConversion, predictX0, toEps } from '../prediction';
 import { type ConsistencyOperator, type ImageShape, checkOperator, consistencyResidual } from './consistency';
 import { SettingsError } from '../errors';
 
-export type Guidance =
-  | { kind: 'none' }
-  | { kind: 'classifier'; scale: number; labels: readonly number[] }
-  | { kind: 'cfg'; scale: number }
-  | { kind: 'consistency'; scale: number; operator: ConsistencyOperator };
+/** The guidance terms of a run; an absent term (or CFG at w = 1, a scale of 0) adds nothing. */
+export interface Guidance {
+  /** Classifier-free guidance w (diffusers' guidance_scale; 1 = the conditional branch alone). */
+  cfg?: number;
+  classifier?: { scale: number; labels: readonly number[] };
+  consistency?: { scale: number; operator: ConsistencyOperator };
+}
+
+export const NO_GUIDANCE: Guidance = Object.freeze({});
 
 export interface GuidedDenoiser {
   /** Samples in the state. */
@@ -53,12 +61,58 @@ export interface DenoiserOptions {
   cost: CostCounter;
 }
 
+/** The terms a run really uses, checked. */
+interface ActiveTerms {
+  cfg: number | null;
+  classifier: { scale: number; labels: readonly number[]; network: ClassifierGradient } | null;
+  consistency: { scale: number; operator: ConsistencyOperator } | null;
+}
+
+function activeTerms(opts: DenoiserOptions): ActiveTerms {
+  const { guidance, predictor, rows } = opts;
+  let cfg: number | null = null;
+  if (guidance.cfg !== undefined) {
+    checkScale('guidance', guidance.cfg);
+    if (guidance.cfg !== 1) {
+      if (!predictor.supportsUnconditional) {
+        throw new SettingsError(`guidance ${guidance.cfg} needs a text- or class-conditioned model; this one is unconditional (use guidance 1)`);
+      }
+      cfg = guidance.cfg;
+    }
+  }
+  let classifier: ActiveTerms['classifier'] = null;
+  if (guidance.classifier && guidance.classifier.scale !== 0) {
+    const { scale, labels } = guidance.classifier;
+    const network = opts.classifier;
+    if (!network) throw new SettingsError('classifier guidance needs a model folder with classifier/model.onnx');
+    checkScale('classifier scale', scale);
+    if (labels.length !== rows) throw new SettingsError(`classifier guidance needs one class per sample (${rows}), got ${labels.length}`);
+    for (const label of labels) {
+      if (!Number.isInteger(label) || label < 0 || label >= network.numClasses) {
+        throw new SettingsError(`class ${label} is out of range: this classifier knows classes 0..${network.numClasses - 1}`);
+      }
+    }
+    classifier = { scale, labels, network };
+  }
+  let consistency: ActiveTerms['consistency'] = null;
+  if (guidance.consistency) {
+    checkScale('consistency scale', guidance.consistency.scale);
+    checkOperator(guidance.consistency.operator, opts.shape);
+    if (guidance.consistency.scale !== 0) consistency = guidance.consistency;
+  }
+  return { cfg, classifier, consistency };
+}
+
 export function makeGuidedDenoiser(opts: DenoiserOptions): GuidedDenoiser {
-  const { predictor, rows, conversion, guidance, cost } = opts;
+  const { predictor, rows, conversion, cost } = opts;
+  const terms = activeTerms(opts);
   const size = rows * predictor.sampleSize;
   const raw = new Float32Array(2 * size);
-  const scratch = new Float32Array(size);
-  const scratch2 = new Float32Array(size);
+  const term = new Float32Array(size);
+  const epsAtX = new Float32Array(size);
+  const fScratch = new Float32Array(size);
+  const gScratch = new Float32Array(size);
+  const needsNetwork = terms.cfg !== null || terms.consistency !== null;
 
   /** Network output of one branch, converted to eps. */
   const eps = async (x: Float32Array, point: StepPoint, branch: Branch, out: Float32Array) => {
@@ -66,100 +120,73 @@ export function makeGuidedDenoiser(opts: DenoiserOptions): GuidedDenoiser {
     toEps(raw.subarray(0, size), x, point.abar, conversion, out);
   };
 
-  const plain = (gOfX?: (x: Float32Array, point: StepPoint, weightAbar: number, out: Float32Array, epsAtX?: Float32Array) => Promise<void>, needsNetwork = false): GuidedDenoiser => {
-    const self: GuidedDenoiser = {
-      rows,
-      size,
-      hasCondition: gOfX !== undefined,
-      conditionNeedsNetwork: needsNetwork,
-      diffusion: (x, point, out) => eps(x, point, 'cond', out),
-      async condition(x, point, weightAbar, out) {
-        if (!gOfX) return void out.fill(0);
-        await gOfX(x, point, weightAbar, out);
-      },
-      async diffusionAndCondition(x, point, weightAbar, fOut, gOut) {
-        await eps(x, point, 'cond', fOut);
-        if (!gOfX) return void gOut.fill(0);
-        await gOfX(x, point, weightAbar, gOut, fOut);
-      },
-      async guided(x, point, out) {
-        await self.diffusionAndCondition(x, point, point.abar, out, scratch2);
-        if (gOfX) for (let i = 0; i < size; i++) out[i] += scratch2[i];
-      },
-    };
-    return self;
+  /** One network call at x: f into fOut and the CFG term (or zeros) into gOut. */
+  const networkTerms = async (x: Float32Array, point: StepPoint, fOut: Float32Array, gOut: Float32Array) => {
+    if (terms.cfg === null) {
+      await eps(x, point, 'cond', fOut);
+      gOut.fill(0);
+      return;
+    }
+    const w = terms.cfg;
+    await predictor.predict(x, rows, point.timestep, ['uncond', 'cond'], raw);
+    toEps(raw.subarray(0, size), x, point.abar, conversion, fOut);
+    toEps(raw.subarray(size, 2 * size), x, point.abar, conversion, gOut);
+    cost.guidanceEvaluations += 1;
+    for (let i = 0; i < size; i++) gOut[i] = w * (gOut[i] - fOut[i]);
   };
 
-  switch (guidance.kind) {
-    case 'none':
-      return plain();
-    case 'classifier': {
-      const { classifier } = opts;
-      if (guidance.scale === 0) return plain();
-      if (!classifier) throw new SettingsError('classifier guidance needs a model folder with classifier/model.onnx');
-      checkScale('classifier scale', guidance.scale);
-      if (guidance.labels.length !== rows) throw new SettingsError(`classifier guidance needs one class per sample (${rows}), got ${guidance.labels.length}`);
-      for (const label of guidance.labels) {
-        if (!Number.isInteger(label) || label < 0 || label >= classifier.numClasses) {
-          throw new SettingsError(`class ${label} is out of range: this classifier knows classes 0..${classifier.numClasses - 1}`);
-        }
+  /** The CFG term of the last network call (zeros without CFG). */
+  const cfgPart = new Float32Array(size);
+
+  /** gOut += the classifier and consistency terms at x, given f and cfgPart at x. */
+  const addOtherTerms = async (x: Float32Array, point: StepPoint, weightAbar: number, f: Float32Array, gOut: Float32Array) => {
+    if (terms.classifier) {
+      const { network, labels, scale } = terms.classifier;
+      await network.gradLogProb(x, rows, point.timestep, labels, term);
+      cost.guidanceEvaluations += 1;
+      const k = -scale * Math.sqrt(1 - weightAbar);
+      for (let i = 0; i < size; i++) gOut[i] += k * term[i];
+    }
+    if (terms.consistency) {
+      const { scale, operator } = terms.consistency;
+      // x0_hat from the eps the run steps with at x: f plus the CFG term when there is one.
+      for (let i = 0; i < size; i++) epsAtX[i] = f[i] + cfgPart[i];
+      predictX0(x, epsAtX, point.abar, term);
+      consistencyResidual(operator, opts.shape, rows, term, term);
+      cost.guidanceEvaluations += 1;
+      const k = (scale * Math.sqrt(1 - weightAbar)) / Math.sqrt(point.abar);
+      for (let i = 0; i < size; i++) gOut[i] += k * term[i];
+    }
+  };
+  const self: GuidedDenoiser = {
+    rows,
+    size,
+    hasCondition: needsNetwork || terms.classifier !== null,
+    conditionNeedsNetwork: needsNetwork,
+    diffusion: (x, point, out) => eps(x, point, terms.cfg === null ? 'cond' : 'uncond', out),
+    async condition(x, point, weightAbar, out) {
+      // The classifier alone needs no network call; CFG and consistency do (f comes with it).
+      if (needsNetwork) await networkTerms(x, point, fScratch, cfgPart);
+      else cfgPart.fill(0);
+      out.set(cfgPart);
+      await addOtherTerms(x, point, weightAbar, fScratch, out);
+    },
+    async diffusionAndCondition(x, point, weightAbar, fOut, gOut) {
+      if (needsNetwork) {
+        await networkTerms(x, point, fOut, cfgPart);
+      } else {
+        await eps(x, point, 'cond', fOut);
+        cfgPart.fill(0);
       }
-      const s = guidance.scale;
-      return plain(async (x, point, weightAbar, out) => {
-        await classifier.gradLogProb(x, rows, point.timestep, guidance.labels, out);
-        cost.guidanceEvaluations += 1;
-        const k = -s * Math.sqrt(1 - weightAbar);
-        for (let i = 0; i < size; i++) out[i] *= k;
-      });
-    }
-    case 'consistency': {
-      checkScale('consistency scale', guidance.scale);
-      checkOperator(guidance.operator, opts.shape);
-      if (guidance.scale === 0) return plain();
-      const s = guidance.scale;
-      return plain(async (x, point, weightAbar, out, epsAtX) => {
-        // x0_hat needs eps at x: reuse the caller's when it has one (same point), else evaluate.
-        if (!epsAtX) {
-          await eps(x, point, 'cond', scratch);
-          epsAtX = scratch;
-        }
-        predictX0(x, epsAtX, point.abar, out);
-        consistencyResidual(guidance.operator, opts.shape, rows, out, out);
-        cost.guidanceEvaluations += 1;
-        const k = (s * Math.sqrt(1 - weightAbar)) / Math.sqrt(point.abar);
-        for (let i = 0; i < size; i++) out[i] *= k;
-      }, true);
-    }
-    case 'cfg': {
-      checkScale('guidance', guidance.scale);
-      const w = guidance.scale;
-      if (w === 1) return plain();
-      if (!predictor.supportsUnconditional) {
-        throw new SettingsError(`guidance ${w} needs a text- or class-conditioned model; this one is unconditional (use guidance 1)`);
-      }
-      const pair = async (x: Float32Array, point: StepPoint, uncondOut: Float32Array, gOut: Float32Array) => {
-        await predictor.predict(x, rows, point.timestep, ['uncond', 'cond'], raw);
-        toEps(raw.subarray(0, size), x, point.abar, conversion, uncondOut);
-        toEps(raw.subarray(size, 2 * size), x, point.abar, conversion, gOut);
-        cost.guidanceEvaluations += 1;
-        for (let i = 0; i < size; i++) gOut[i] = w * (gOut[i] - uncondOut[i]);
-      };
-      const self: GuidedDenoiser = {
-        rows,
-        size,
-        hasCondition: true,
-        conditionNeedsNetwork: true,
-        diffusion: (x, point, out) => eps(x, point, 'uncond', out),
-        condition: (x, point, _weightAbar, out) => pair(x, point, scratch, out),
-        diffusionAndCondition: (x, point, _weightAbar, fOut, gOut) => pair(x, point, fOut, gOut),
-        async guided(x, point, out) {
-          await pair(x, point, out, scratch);
-          for (let i = 0; i < size; i++) out[i] += scratch[i];
-        },
-      };
-      return self;
-    }
-  }
+      gOut.set(cfgPart);
+      await addOtherTerms(x, point, weightAbar, fOut, gOut);
+    },
+    async guided(x, point, out) {
+      await self.diffusionAndCondition(x, point, point.abar, out, gScratch);
+      for (let i = 0; i < size; i++) out[i] += gScratch[i];
+    },
+  };
+  return self;
 }
 
 function checkScale(name: string, value: number): void {

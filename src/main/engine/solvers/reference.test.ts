@@ -91,7 +91,7 @@ async function runEngine(c: VectorCase) {
     rows: vectors.shape[0],
     solver: c.solver,
     steps: c.steps,
-    guidance: c.classifier_scale > 0 ? { kind: 'classifier', scale: c.classifier_scale, labels: vectors.labels } : { kind: 'none' },
+    guidance: c.classifier_scale > 0 ? { classifier: { scale: c.classifier_scale, labels: vectors.labels } } : {},
     initial: Float32Array.from(vectors.noise),
   });
 }

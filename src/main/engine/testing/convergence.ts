@@ -59,7 +59,7 @@ export async function runOnProblem(problem: Problem, solver: string, steps: numb
     rows: problem.rows,
     solver,
     steps,
-    guidance: problem.classifierScale > 0 ? { kind: 'classifier', scale: problem.classifierScale, labels: problem.labels } : { kind: 'none' },
+    guidance: problem.classifierScale > 0 ? { classifier: { scale: problem.classifierScale, labels: problem.labels } } : {},
     initial: Float32Array.from(problem.initial),
   });
   let sum = 0;

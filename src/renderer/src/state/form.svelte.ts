@@ -3,7 +3,7 @@ import { MAX_SEED } from '../../../shared/settings';
 import { type Png, pngUrl } from '../lib/images';
 import { type SeedControl, reuseLast, rollDice, seedForRun, typedSeed } from './seedLogic';
 import {
-  type FieldName, baseSettings, conditionAtRelevant, defaultsFor, estimateCost, fitToModel, guidanceConflict, guidanceKind,
+  type FieldName, baseSettings, conditionAtRelevant, defaultsFor, estimateCost, fitToModel, guidanceLabel, guidanceTerms,
   initImageSize, superResolutionFactors,
 } from './settingsLogic';
 
@@ -26,9 +26,8 @@ export class FormState {
   /** Set by the mask painter while it is shown: the mask as PNG bytes, or null when nothing is painted. */
   maskExporter: (() => Promise<Png | null>) | null = null;
 
-  kind = $derived(guidanceKind(this.values));
+  guidance = $derived(guidanceLabel(guidanceTerms(this.values)));
   estimate = $derived(estimateCost(this.values));
-  conflict = $derived(guidanceConflict(this.values));
   conditionRelevant = $derived(conditionAtRelevant(this.values));
   factors = $derived(superResolutionFactors(this.values.width, this.values.height));
   initSize = $derived(initImageSize(this.values, this.srFactor));

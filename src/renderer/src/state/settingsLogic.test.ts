@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSummary, Settings } from '../../../shared/contract';
 import {
-  baseSettings, conditionAtRelevant, numberProblems, defaultsFor, estimateCost, fieldOfMessage, fitToModel, formatCost, guidanceConflict,
-  guidanceKind, initImageSize, runSteps, superResolutionFactors, tasksFor,
+  baseSettings, conditionAtRelevant, numberProblems, defaultsFor, estimateCost, fieldOfMessage, fitToModel, formatCost,
+  guidanceLabel, guidanceTerms, initImageSize, runSteps, superResolutionFactors, tasksFor,
 } from './settingsLogic';
 
 const model = (over: Partial<ModelSummary> = {}): ModelSummary => ({
@@ -53,13 +53,15 @@ describe('fitToModel', () => {
 });
 
 describe('guidance and cost', () => {
-  it('names the effective guidance kind like the engine', () => {
-    expect(guidanceKind(settings())).toBe('none');
-    expect(guidanceKind(settings({ classLabel: 1, classifierScale: 0 }))).toBe('none');
-    expect(guidanceKind(settings({ classLabel: 1, classifierScale: 10 }))).toBe('classifier');
-    expect(guidanceKind(settings({ guidance: 7.5 }))).toBe('cfg');
-    expect(guidanceKind(settings({ task: 'inpaint' }))).toBe('consistency');
-    expect(guidanceKind(settings({ task: 'inpaint', consistencyScale: 0 }))).toBe('none');
+  it('names the guidance terms that add up, like the engine', () => {
+    expect(guidanceLabel(guidanceTerms(settings()))).toBe('no guidance');
+    expect(guidanceTerms(settings({ classLabel: 1, classifierScale: 0 }))).toEqual({ cfg: false, classifier: false, consistency: false });
+    expect(guidanceTerms(settings({ classLabel: 1, classifierScale: 10, guidance: 5 }))).toEqual({ cfg: true, classifier: true, consistency: false });
+    expect(guidanceTerms(settings({ task: 'colorize', guidance: 7.5 }))).toEqual({ cfg: true, classifier: false, consistency: true });
+    expect(guidanceTerms(settings({ task: 'colorize', consistencyScale: 0 })).consistency).toBe(false);
+    // Inpainting keeps its known region by blending, not with a guidance term.
+    expect(guidanceTerms(settings({ task: 'inpaint' })).consistency).toBe(false);
+    expect(guidanceLabel(guidanceTerms(settings({ classLabel: 1, classifierScale: 10, guidance: 5 })))).toBe('classifier-free + classifier guidance');
   });
 
   it('estimates NFE and classifier calls with the shared formulas', () => {
@@ -78,9 +80,9 @@ describe('guidance and cost', () => {
     expect(estimateCost(settings({ task: 'img2img', steps: 3, strength: 0.2 })).ok).toBe(false);
   });
 
-  it('reports a guidance conflict before the run', () => {
-    expect(guidanceConflict(settings({ guidance: 3 }))).toBeNull();
-    expect(guidanceConflict(settings({ guidance: 3, task: 'inpaint' }))).toMatch(/one kind of guidance/);
+  it('counts every term of a combined run', () => {
+    const c = estimateCost(settings({ solver: 'ddim', steps: 20, guidance: 5, classLabel: 1, classifierScale: 10 }));
+    expect(c.ok && formatCost(c.cost)).toBe('NFE 20 · 20 classifier calls · 40 network rows');
   });
 
   it('makes the condition placement relevant only to splitting with a network condition', () => {

@@ -4,10 +4,10 @@
  */
 import type { Settings } from '../../../shared/contract';
 import { MAX_IMAGE_SIDE, type Task } from '../../../shared/settings';
-import { type RunCost, expectedCost, solverInfo } from '../../../shared/solvers';
-import { guidanceKind, isRestoration, runSteps } from '../../../shared/runShape';
+import { type GuidanceTerms, type RunCost, expectedCost, solverInfo } from '../../../shared/solvers';
+import { guidanceTerms, runSteps, usesConsistency } from '../../../shared/runShape';
 
-export { guidanceKind, isRestoration, runSteps };
+export { guidanceTerms, runSteps, usesConsistency };
 export { STEPS_MAX, baseSettings, defaultsFor, fitSettings, fitToModel, tasksFor } from '../../../shared/modelSettings';
 
 export const TASK_LABELS: Record<Task, string> = {
@@ -26,14 +26,10 @@ export function needsInitImage(task: Task): boolean {
   return task !== 'txt2img';
 }
 
-/** The engine takes one kind of guidance per run; this names a conflict before the run fails. */
-export function guidanceConflict(s: Settings): string | null {
-  const active = [
-    s.classLabel !== null && s.classifierScale > 0 && 'classifier guidance',
-    s.guidance !== 1 && 'classifier-free guidance (w ≠ 1)',
-    isRestoration(s.task) && s.task,
-  ].filter((x): x is string => Boolean(x));
-  return active.length > 1 ? `one kind of guidance per run: ${active.join(' and ')}` : null;
+/** "classifier-free + classifier guidance", "no guidance": the terms a run adds up, in words. */
+export function guidanceLabel(terms: GuidanceTerms): string {
+  const names = [terms.cfg && 'classifier-free', terms.classifier && 'classifier', terms.consistency && 'data-consistency'].filter(Boolean);
+  return names.length === 0 ? 'no guidance' : `${names.join(' + ')} guidance`;
 }
 
 export type CostEstimate = { ok: true; cost: RunCost; steps: number } | { ok: false; message: string };
@@ -42,7 +38,7 @@ export function estimateCost(s: Settings): CostEstimate {
   const steps = runSteps(s);
   if (steps < 1) return { ok: false, message: `strength ${s.strength} with ${s.steps} steps runs no step` };
   try {
-    return { ok: true, cost: expectedCost(s.solver, steps, guidanceKind(s), s.conditionAt), steps };
+    return { ok: true, cost: expectedCost(s.solver, steps, guidanceTerms(s), s.conditionAt), steps };
   } catch (error) {
     return { ok: false, message: (error as Error).message };
   }
@@ -77,8 +73,8 @@ export function conditionAtRelevant(s: Settings): boolean {
   } catch {
     return false;
   }
-  const kind = guidanceKind(s);
-  return (family === 'ltsp' || family === 'stsp') && (kind === 'cfg' || kind === 'consistency');
+  const terms = guidanceTerms(s);
+  return (family === 'ltsp' || family === 'stsp') && (terms.cfg || terms.consistency);
 }
 
 /** Whole super-resolution factors >= 2 that divide the output size. */
