@@ -10,6 +10,7 @@
  * multistep ones included, keeps stepping from a state whose known part is exactly on the
  * forward process.
  */
+import { type ConsistencyOperator, type ImageShape, LUMA_WEIGHTS } from '../engine/guidance/consistency';
 import type { SamplingPlan } from '../engine/plan';
 import type { RgbaImage } from './images';
 import { maskToKnown } from './images';
@@ -96,13 +97,18 @@ export interface KnownRegion {
   noise: Float32Array;
 }
 
+/** The noise level (abar) the state has reached after step `stepIndex`: 1 (clean) after the last. */
+function levelAfter(plan: SamplingPlan, stepIndex: number): number {
+  const step = plan.steps[stepIndex];
+  return step.isLast ? 1 : step.abarPrev;
+}
+
 /**
  * A step hook: after step `index` of `plan`, blend the known region into x at the level the
  * state has reached (abar of the next timestep; the clean known state after the last step).
  */
 export function blendKnownRegion(region: KnownRegion, plan: SamplingPlan, x: Float32Array, stepIndex: number): void {
-  const step = plan.steps[stepIndex];
-  const level = step.isLast ? 1 : step.abarPrev;
+  const level = levelAfter(plan, stepIndex);
   const a = Math.sqrt(level);
   const s = Math.sqrt(1 - level);
   const hw = region.repaint.length;
@@ -125,4 +131,54 @@ export function pasteBack(result: Float32Array, original: Float32Array, pixelRep
     out[k] = m * result[k] + (1 - m) * original[k];
   }
   return out;
+}
+
+/**
+ * The same idea for a measurement y = A x0 (colorize: luma; super-resolution: box
+ * downsampling), as ILVR does for super-resolution (Choi et al. 2021, eq. 4-5): after every
+ * step the measured component of x is replaced by that of the forward process,
+ * A x := sqrt(abar) y + sqrt(1-abar) A noise, with the pseudo-inverse of A (luma: w / |w|^2 per
+ * pixel; box downsampling: repeat each value over its block), leaving the unmeasured
+ * component (colour, fine detail) to the model. After the last step A x = y exactly.
+ */
+export function replaceMeasurement(op: Exclude<ConsistencyOperator, { kind: 'inpaint' }>, shape: ImageShape, noise: Float32Array, plan: SamplingPlan, x: Float32Array, stepIndex: number): void {
+  const level = levelAfter(plan, stepIndex);
+  const a = Math.sqrt(level);
+  const s = Math.sqrt(1 - level);
+  const { channels: C, height: H, width: W } = shape;
+  const hw = H * W;
+  if (op.kind === 'colorize') {
+    const norm = LUMA_WEIGHTS.reduce((sum, w) => sum + w * w, 0);
+    for (let p = 0; p < hw; p++) {
+      let lumaX = 0;
+      let lumaNoise = 0;
+      for (let c = 0; c < 3; c++) {
+        lumaX += LUMA_WEIGHTS[c] * x[c * hw + p];
+        lumaNoise += LUMA_WEIGHTS[c] * noise[c * hw + p];
+      }
+      const r = (a * op.gray[p] + s * lumaNoise - lumaX) / norm;
+      for (let c = 0; c < 3; c++) x[c * hw + p] += LUMA_WEIGHTS[c] * r;
+    }
+    return;
+  }
+  const f = op.factor;
+  const h = H / f;
+  const w = W / f;
+  for (let c = 0; c < C; c++) {
+    for (let by = 0; by < h; by++) {
+      for (let bx = 0; bx < w; bx++) {
+        let meanX = 0;
+        let meanNoise = 0;
+        for (let dy = 0; dy < f; dy++) {
+          for (let dx = 0; dx < f; dx++) {
+            const k = c * hw + (by * f + dy) * W + bx * f + dx;
+            meanX += x[k];
+            meanNoise += noise[k];
+          }
+        }
+        const r = a * op.low[c * h * w + by * w + bx] + (s * meanNoise - meanX) / (f * f);
+        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) x[c * hw + (by * f + dy) * W + bx * f + dx] += r;
+      }
+    }
+  }
 }

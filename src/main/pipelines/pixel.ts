@@ -15,7 +15,7 @@ import type { ModelFolder } from '../models/modelFolder';
 import { type OpenedSession, type ProviderName, type SkippedProvider, openSession } from '../runtime/sessions';
 import { type RgbaImage, imageToTensor, tensorToImage } from './images';
 import { type PixelInputs, type PixelResult, requireSized, stepsToSkip } from './common';
-import { type InpaintMasks, type KnownRegion, blendKnownRegion, inpaintMasks, pasteBack } from './knownRegion';
+import { type InpaintMasks, type KnownRegion, blendKnownRegion, inpaintMasks, pasteBack, replaceMeasurement } from './knownRegion';
 import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type TextConditioning, type UnetSignature, readUnetSignature } from './onnxPixel';
 import { type LatentModel, generateLatent, openLatentModel } from './latent';
 import { OnnxTextEncoder, encodePromptPair } from './textEncoder';
@@ -132,7 +132,9 @@ function lumaOf(rgb: Float32Array, hw: number): Float32Array {
 }
 
 /** The data-consistency operator of colorize and super-resolution (A and y of spec section 1). */
-function consistencyOperator(settings: GenerationSettings, shape: ImageShape, inputs: PixelInputs): ConsistencyOperator {
+type MeasurementOperator = Exclude<ConsistencyOperator, { kind: 'inpaint' }>;
+
+function measurementOperator(settings: GenerationSettings, shape: ImageShape, inputs: PixelInputs): MeasurementOperator {
   const { width, height } = shape;
   if (settings.task === 'colorize') {
     const rgb = imageToTensor(requireSized(inputs.initImage, '--init-image', 'the gray picture', width, height));
@@ -148,13 +150,13 @@ function consistencyOperator(settings: GenerationSettings, shape: ImageShape, in
 }
 
 /** Every guidance term the settings ask for; the engine adds them up. */
-function buildGuidance(settings: GenerationSettings, model: PixelModel, classifier: boolean, shape: ImageShape, inputs: PixelInputs): Guidance {
+function buildGuidance(settings: GenerationSettings, model: PixelModel, classifier: boolean, measurement: MeasurementOperator | undefined): Guidance {
   const guidance: Guidance = { cfg: settings.guidance };
   if (settings.classLabel !== null && settings.classifierScale > 0) {
     if (!classifier) throw new SettingsError(`${model.folder.name} has no classifier: --class and --classifier-scale need classifier/model.onnx`);
     guidance.classifier = { scale: settings.classifierScale, labels: [settings.classLabel] };
   }
-  if (usesConsistency(settings.task)) guidance.consistency = { scale: settings.consistencyScale, operator: consistencyOperator(settings, shape, inputs) };
+  if (measurement) guidance.consistency = { scale: settings.consistencyScale, operator: measurement };
   return guidance;
 }
 
@@ -165,7 +167,8 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
   const size = C * H * W;
   const wantsClassifier = settings.classLabel !== null && settings.classifierScale > 0;
   const classifierSession = wantsClassifier ? await model.classifier() : undefined;
-  const guidance = buildGuidance(settings, model, classifierSession !== undefined, shape, inputs);
+  const measurement = usesConsistency(settings.task) ? measurementOperator(settings, shape, inputs) : undefined;
+  const guidance = buildGuidance(settings, model, classifierSession !== undefined, measurement);
   const warnings: string[] = [];
   const text = await encodePrompts(model, settings, warnings);
   const spacing = Array.isArray(settings.spacing) ? { explicit: settings.spacing } : settings.spacing;
@@ -202,10 +205,18 @@ export async function generatePixel(model: PixelModel, settings: GenerationSetti
     throw new SettingsError(`--strength applies to img2img and inpaint (task ${settings.task})`);
   }
   const plan = skipSteps ? skipPlan(fullPlan, skipSteps) : fullPlan;
+  // After every step: inpainting blends its known region in, colorize / super-resolution
+  // replace the measured component (knownRegion.ts); then progress is reported.
   const region: KnownRegion | undefined = masks && picture && { known: picture, repaint: masks.state, noise: Float32Array.from(noise) };
-  const onStep = region
+  const initialNoise = Float32Array.from(noise);
+  const keepKnown = region
+    ? (index: number) => blendKnownRegion(region, plan, x, index)
+    : measurement
+      ? (index: number) => replaceMeasurement(measurement, shape, initialNoise, plan, x, index)
+      : undefined;
+  const onStep = keepKnown
     ? async (p: StepProgress) => {
-        blendKnownRegion(region, plan, x, p.step - 1);
+        keepKnown(p.step - 1);
         await inputs.onStep?.(p);
       }
     : inputs.onStep;
