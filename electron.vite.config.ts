@@ -16,6 +16,7 @@ export default defineConfig({
           engineProcess: resolve(__dirname, 'src/main/host/engineProcess.ts'),
           solverDocs: resolve(__dirname, 'tools/docs/solverDocs.ts'),
           defaultModelDocs: resolve(__dirname, 'tools/docs/defaultModel.ts'),
+          inpaintingDocs: resolve(__dirname, 'tools/docs/inpainting.ts'),
         },
       },
     },
