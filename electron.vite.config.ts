@@ -23,7 +23,14 @@ export default defineConfig({
   },
   preload: {
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, 'src/preload/index.ts') } },
+      // The window is sandboxed: Electron runs no ES-module preload there, and the preload's
+      // `require` offers only electron, events, timers and url. So one CommonJS file with
+      // everything else bundled in (src/preload/sandbox.test.ts runs it that way).
+      externalizeDeps: false,
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
+      },
     },
   },
   renderer: {

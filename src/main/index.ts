@@ -32,11 +32,14 @@ function createWindow(): BrowserWindow {
     title: 'Split Studio',
     backgroundColor: '#15171c',
     webPreferences: {
-      preload: path.join(here, '../preload/index.mjs'),
+      // One CommonJS file: a sandboxed renderer runs no ES-module preload (electron.vite.config.ts).
+      preload: path.join(here, '../preload/index.cjs'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      // No middle-click: it could open links in new windows past the handlers below.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));

@@ -5,10 +5,10 @@
  * plain Node tests can drive it with a fake.
  */
 import { OPERATIONS, type CallError } from '../shared/contract';
+import { EVENT_CHANNEL, channelFor } from '../shared/operations';
 import { type StudioService, toCallError } from './studio/service';
 
-export const channelFor = (op: string) => `studio:${op}`;
-export const EVENT_CHANNEL = 'studio:event';
+export { EVENT_CHANNEL, channelFor };
 
 export type IpcResult = { ok: true; value: unknown } | { ok: false; error: CallError };
 

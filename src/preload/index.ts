@@ -1,16 +1,23 @@
 /**
  * The preload: exposes the studio API to the sandboxed renderer as one named function per
  * operation of the contract (never raw ipcRenderer), plus `on(event, listener)`.
+ *
+ * A sandboxed renderer runs its preload as one CommonJS script whose `require` offers only
+ * `electron`, `events`, `timers` and `url`, so this file imports nothing at run time but
+ * `electron` and the dependency-free operation list; main validates every argument against
+ * the contract's zod schemas (src/main/ipc.ts). The build makes out/preload/index.cjs, and
+ * sandbox.test.ts runs that file the way Electron does.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { type EventName, OPERATIONS } from '../shared/contract';
+import type { EventName } from '../shared/contract';
+import { EVENT_CHANNEL, OPERATION_NAMES, channelFor } from '../shared/operations';
 
 type IpcResult = { ok: true; value: unknown } | { ok: false; error: { kind: string; message: string } };
 
 const api: Record<string, unknown> = {};
-for (const op of OPERATIONS) {
+for (const op of OPERATION_NAMES) {
   api[op] = async (input: unknown) => {
-    const result = (await ipcRenderer.invoke(`studio:${op}`, input)) as IpcResult;
+    const result = (await ipcRenderer.invoke(channelFor(op), input)) as IpcResult;
     if (result.ok) return result.value;
     // Only an Error's message survives the context bridge, so the kind travels in it.
     throw new Error(`[${result.error.kind}] ${result.error.message}`);
@@ -20,8 +27,8 @@ api.on = (event: EventName, listener: (payload: unknown) => void) => {
   const handler = (_e: unknown, message: { event: EventName; payload: unknown }) => {
     if (message.event === event) listener(message.payload);
   };
-  ipcRenderer.on('studio:event', handler);
-  return () => void ipcRenderer.removeListener('studio:event', handler);
+  ipcRenderer.on(EVENT_CHANNEL, handler);
+  return () => void ipcRenderer.removeListener(EVENT_CHANNEL, handler);
 };
 
 contextBridge.exposeInMainWorld('splitStudio', api);

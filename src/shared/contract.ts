@@ -8,6 +8,7 @@ import { MAX_IMAGE_SIDE, MAX_IMPORT_PNG_BYTES, MAX_SEED, MAX_TAG_LENGTH, MAX_TAG
 
 export { MAX_IMPORT_PNG_BYTES, MAX_TAG_LENGTH, MAX_TAGS };
 import { SOLVER_IDS } from './solvers';
+import { OPERATION_NAMES, type OperationName } from './operations';
 
 const bytes = z.instanceof(Uint8Array);
 const finiteNonNegative = z.number().finite().min(0);
@@ -86,9 +87,9 @@ export const operationSchemas = {
   showFile: byId,
   /** Settings from a PNG (this studio's or AUTOMATIC1111's) for a re-run; `modelId` is the form's current model. */
   importPng: z.object({ png: bytes.refine((b) => b.length <= MAX_IMPORT_PNG_BYTES, 'the PNG is too large'), modelId: modelIdSchema.optional() }).strict(),
-} as const;
+} as const satisfies Record<OperationName, z.ZodType>; // exactly the names in operations.ts, no more, no fewer
 
-export type OperationName = keyof typeof operationSchemas;
+export type { OperationName };
 export type OperationInput<K extends OperationName> = z.input<(typeof operationSchemas)[K]>;
 export type Settings = z.infer<typeof settingsSchema>;
 export type GenerateRequest = z.infer<typeof generateRequestSchema>;
@@ -226,4 +227,4 @@ export type StudioApi = { [K in OperationName]: (input: OperationInput<K>) => Pr
   on<E extends EventName>(event: E, listener: (payload: StudioEvents[E]) => void): () => void;
 };
 
-export const OPERATIONS = Object.keys(operationSchemas) as OperationName[];
+export const OPERATIONS: readonly OperationName[] = OPERATION_NAMES;
