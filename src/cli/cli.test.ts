@@ -92,6 +92,7 @@ describe('bad input: exit code 2, one line naming the problem, no output file', 
   const cases: [string, string[], RegExp][] = [
     ['missing model folder', ['--model', 'nowhere'], /model folder nowhere: does not exist/],
     ['steps 0', ['--steps', '0'], /--steps must be at least 1/],
+    ['two steps', ['--steps', '2'], /steps: at least 3 \(got 2\)/],
     ['absurd steps', ['--steps', '100000'], /--steps must be at most 1000/],
     ['NaN guidance', ['--guidance', 'NaN'], /--guidance must be a number/],
     ['negative classifier scale', ['--class', '1', '--classifier-scale', '-3'], /--classifier-scale must be at least 0/],

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GenerationSummary, Settings } from '../shared/contract';
 import { summarize } from '../main/models/registry';
-import { MAX_SEED, TASKS } from '../shared/settings';
+import { MAX_SEED, TASKS, countOf } from '../shared/settings';
 import { SOLVER_IDS } from '../shared/solvers';
 import { dataDir } from '../main/dataDir';
 import { type InstalledModel, importPngSettings } from '../main/gallery/importPng';
@@ -82,7 +82,7 @@ const oneLine = (text: string, max: number) => {
 function summaryLine(item: GenerationSummary): string {
   const when = item.createdAt.replace('T', ' ').slice(0, 16);
   const parent = item.parentId === null ? '' : ` (re-run of #${item.parentId})`;
-  return `#${item.id}  ${when}  ${item.modelName}  ${item.solver}, ${item.steps} steps, seed ${item.seed}, ${item.width}x${item.height}${parent}${item.prompt ? `  "${oneLine(item.prompt, 60)}"` : ''}`;
+  return `#${item.id}  ${when}  ${item.modelName}  ${item.solver}, ${countOf(item.steps, 'step')}, seed ${item.seed}, ${item.width}x${item.height}${parent}${item.prompt ? `  "${oneLine(item.prompt, 60)}"` : ''}`;
 }
 
 function list(argv: string[]): void {
@@ -118,7 +118,7 @@ function list(argv: string[]): void {
 
 function showSettings(s: Settings): string {
   const parts = [
-    s.task, `solver ${s.solver}`, Array.isArray(s.spacing) ? `timesteps ${s.spacing.join(',')}` : `${s.steps} steps (${s.spacing})`, `guidance ${s.guidance}`,
+    s.task, `solver ${s.solver}`, Array.isArray(s.spacing) ? `timesteps ${s.spacing.join(',')}` : `${countOf(s.steps, 'step')} (${s.spacing})`, `guidance ${s.guidance}`,
     `seed ${s.seed}`, `${s.width}x${s.height}`,
   ];
   if (s.classLabel !== null) parts.push(`class ${s.classLabel}, classifier scale ${s.classifierScale}`);

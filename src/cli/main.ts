@@ -2,7 +2,7 @@
  * split-studio: the command line. Drives the same engine and pipelines as the studio.
  * Bad input exits with code 2 and one line on stderr, and leaves no partial output file.
  */
-import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
+import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
 import { SOLVER_IDS } from '../shared/solvers';
 import { CancelledError } from '../main/engine/model';
 import { torchRandn } from '../main/engine/noise/torchRandn';
@@ -29,7 +29,8 @@ commands:
 generate options:
   --model DIR            model folder (default: the embedded default model)
   --prompt TEXT          --negative TEXT
-  --class K              --classifier-scale S     classifier guidance (models with a classifier)
+  --class K              --classifier-scale S     classifier guidance (models with a classifier;
+                                                  S defaults to ${DEFAULT_CLASSIFIER_SCALE} with --class; adds to --guidance)
   --solver NAME          ${SOLVER_IDS.join(', ')}
   --steps N              --guidance W             --seed S
   --width W              --height H               --spacing linspace|leading|trailing
@@ -90,7 +91,7 @@ async function generate(argv: string[]): Promise<void> {
     prompt: stringFlag(flags, 'prompt') ?? '',
     negativePrompt: stringFlag(flags, 'negative') ?? '',
     classLabel: numberFlag(flags, 'class', { integer: true, min: 0 }) ?? null,
-    classifierScale: numberFlag(flags, 'classifier-scale', { min: 0 }) ?? d.classifierScale ?? 0,
+    classifierScale: numberFlag(flags, 'classifier-scale', { min: 0 }) ?? d.classifierScale ?? (flags.has('class') ? DEFAULT_CLASSIFIER_SCALE : 0),
     solver: stringFlag(flags, 'solver') ?? d.solver ?? 'ddim',
     steps: timesteps?.length ?? numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 }) ?? d.steps ?? 20,
     guidance: numberFlag(flags, 'guidance', { min: 0 }) ?? d.guidance ?? 1,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type Settings, settingsSchema } from '../shared/contract';
 import { guidanceTerms, runSteps } from '../shared/runShape';
+import { countOf } from '../shared/settings';
 import { expectedCost } from '../shared/solvers';
 import { ensureDataDir } from '../main/dataDir';
 import { SettingsError } from '../main/engine/errors';
@@ -217,5 +218,5 @@ export function runReport(model: PixelModel, settings: Settings, result: PixelRe
 /** The one-line summary of a run for people. */
 export function runLine(report: ReturnType<typeof runReport>): string {
   const id = report.generationId === null ? '' : `#${report.generationId}  `;
-  return `${id}${report.outputs.image}  (${report.settings.solver}, ${report.timesteps.length} steps, NFE ${report.nfe}, ${report.provider}, ${report.timings.totalMs} ms)`;
+  return `${id}${report.outputs.image}  (${report.settings.solver}, ${countOf(report.timesteps.length, 'step')}, NFE ${report.nfe}, ${report.provider}, ${report.timings.totalMs} ms)`;
 }

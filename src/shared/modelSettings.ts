@@ -4,7 +4,7 @@
  * Used by the renderer's form and by main when it imports a PNG. No Node, no DOM.
  */
 import type { ModelSummary, Settings } from './contract';
-import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, MAX_IMAGE_SIDE, TASKS, type Task } from './settings';
+import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, MAX_IMAGE_SIDE, MIN_STEPS, TASKS, type Task } from './settings';
 import { SOLVER_IDS } from './solvers';
 
 /** The form's steps slider goes up to this; a model's default steps are clamped to it. */
@@ -57,7 +57,7 @@ export function defaultsFor(model: ModelSummary, current: Settings = baseSetting
     classLabel: null,
     classifierScale: d.classifierScale ?? 0,
     solver: d.solver && SOLVER_IDS.includes(d.solver) ? d.solver : 'ddim',
-    steps: clamp(Math.round(d.steps ?? 20), 1, STEPS_MAX),
+    steps: clamp(Math.round(d.steps ?? 20), MIN_STEPS, STEPS_MAX),
     guidance: model.hasText ? (d.guidance ?? 1) : 1,
     width: side(model.width, d.width),
     height: side(model.height, d.height),

@@ -37,6 +37,32 @@ export interface GenerationSettings {
 }
 
 export const MAX_SEED = 2 ** 53 - 1;
+
+/**
+ * Fewest steps a run may ask for (explicit timestep lists excepted). With 1 or 2 steps the
+ * first step jumps from pure noise (t = 999, abar 4e-5 on the linear schedule) to t = 0, and
+ * an eps-predicting model's x0 = (x - sqrt(1-abar) eps) / sqrt(abar) multiplies its error by
+ * ~160: the result is clipped noise (measured on the default model with every solver). From
+ * 3 steps DDIM gives a recognisable, if grainy, picture.
+ */
+export const MIN_STEPS = 3;
+
+/** Why a step count cannot run, or null. */
+export function stepCountProblem(steps: number): string | null {
+  return steps < MIN_STEPS ? `steps: at least ${MIN_STEPS} (got ${steps}); with fewer the first step jumps from pure noise to the finished picture and the model cannot make that jump` : null;
+}
+
+/**
+ * The classifier scale a run gets when a class is chosen and the model names no default: on
+ * the default model with CFG w = 5 it moves samples toward the class without breaking them
+ * (docs/default-model.md measures scales 1-10).
+ */
+export const DEFAULT_CLASSIFIER_SCALE = 5;
+
+/** "1 step", "20 steps". */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
 export const MAX_IMAGE_SIDE = 4096;
 
 /** At most this many tags per generation, each at most MAX_TAG_LENGTH characters (the gallery's limits). */

@@ -4,11 +4,18 @@ import { roundHalfEven, samplingTimesteps } from './spacing';
 describe('samplingTimesteps', () => {
   test('linspace keeps 0 and T-1 (reference space_timesteps)', () => {
     expect(samplingTimesteps('linspace', 10, 1000)).toEqual([999, 888, 777, 666, 555, 444, 333, 222, 111, 0]);
-    expect(samplingTimesteps('linspace', 1, 1000)).toEqual([0]);
     const t20 = samplingTimesteps('linspace', 20, 1000);
     expect(t20[0]).toBe(999);
     expect(t20.at(-1)).toBe(0);
     expect(t20.length).toBe(20);
+  });
+
+  test('one step starts at T-1 under every spacing (the reference rules would put it at t = 0 or 1)', () => {
+    expect(samplingTimesteps('linspace', 1, 1000)).toEqual([999]);
+    expect(samplingTimesteps('leading', 1, 1000, 1)).toEqual([999]);
+    expect(samplingTimesteps('trailing', 1, 1000)).toEqual([999]);
+    expect(samplingTimesteps('linspace', 2, 1000)).toEqual([999, 0]);
+    expect(samplingTimesteps('leading', 2, 1000, 1)).toEqual([501, 1]);
   });
 
   test('ties round half to even like Python', () => {

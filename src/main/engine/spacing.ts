@@ -4,6 +4,10 @@
  * `linspace` follows the reference code (guided_diffusion's space_timesteps with one
  * section: a float stride (T-1)/(N-1) accumulated and rounded half-to-even, keeping both
  * 0 and T-1); `leading` and `trailing` follow diffusers (with steps_offset).
+ *
+ * One exception: a one-step run starts at T-1 under every spacing. The reference rules put
+ * its only step at t = 0 (linspace) or t = steps_offset (leading), where the network is
+ * asked to denoise pure noise as if it were nearly clean and the "image" is the noise itself.
  */
 import type { TimestepSpacing } from './schedule';
 import { SettingsError } from './errors';
@@ -26,6 +30,7 @@ export function samplingTimesteps(spacing: Spacing, steps: number, numTrainTimes
   if (typeof spacing === 'object') return checkExplicit(spacing.explicit, T);
   if (!Number.isInteger(steps) || steps < 1) throw new SettingsError(`steps must be a whole number of at least 1, got ${steps}`);
   if (steps > T) throw new SettingsError(`steps must be at most ${T} (the model's training timesteps), got ${steps}`);
+  if (steps === 1) return [T - 1];
   let ascending: number[];
   switch (spacing) {
     case 'linspace': {

@@ -1,4 +1,5 @@
 /** What the pixel and latent pipelines share: their inputs and result, and input checks. */
+import { type GenerationSettings, stepCountProblem } from '../../shared/settings';
 import type { CostCounter } from '../engine/model';
 import { SettingsError } from '../engine/errors';
 import type { StepProgress } from '../engine/sampler';
@@ -24,6 +25,13 @@ export interface PixelResult {
   timesteps: number[];
   /** Things the user should know (unknown words, truncated prompt). */
   warnings: string[];
+}
+
+/** A run's step count, unless explicit timesteps set the grid. */
+export function checkStepCount(settings: Pick<GenerationSettings, 'steps' | 'spacing'>): void {
+  if (Array.isArray(settings.spacing)) return;
+  const problem = stepCountProblem(settings.steps);
+  if (problem) throw new SettingsError(problem);
 }
 
 /** diffusers' img2img strength: run the last int(N * strength) steps. */

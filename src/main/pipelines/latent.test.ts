@@ -233,7 +233,7 @@ describe('through the pixel pipeline entry points (CLI, engine process, studio)'
 
   test('a prompt over 77 tokens is truncated with a warning naming the dropped words', async () => {
     const long = Array(40).fill('snowy forest').join(' ') + ' and a red fox';
-    const r = await generateLatent(await open('tiny-sd-eps'), { ...base, prompt: long, steps: 1 });
+    const r = await generateLatent(await open('tiny-sd-eps'), { ...base, prompt: long, steps: 3 });
     expect(r.warnings.join('\n')).toMatch(/the prompt is longer than 77 tokens; this part was ignored: ".*and a red fox"/);
   });
 
@@ -259,18 +259,18 @@ describe('execution providers', () => {
   test('fixed-size providers get one session per resolution, cached, with the same results', async () => {
     const fixed = await openLatentModel(fixture('tiny-sd-eps'), ['cpu'], { fixedDimensions: 'always', threads: 1 });
     const free = await open('tiny-sd-eps');
-    const a = await generateLatent(fixed, { ...base, steps: 2 });
-    await generateLatent(fixed, { ...base, steps: 2, width: 48, height: 48 });
-    const c = await generateLatent(fixed, { ...base, steps: 2, guidance: 1 }); // batch 1 shares the 32x32 session
+    const a = await generateLatent(fixed, { ...base, steps: 3 });
+    await generateLatent(fixed, { ...base, steps: 3, width: 48, height: 48 });
+    const c = await generateLatent(fixed, { ...base, steps: 3, guidance: 1 }); // batch 1 shares the 32x32 session
     expect(fixed.unet.fixedSessions.size).toBe(2);
     expect(fixed.decoder.fixedSessions.size).toBe(2);
     expect([...fixed.unet.fixedSessions.keys()]).toEqual([
       '[["channels",4],["height",6],["sequence",77],["width",6]]',
       '[["channels",4],["height",4],["sequence",77],["width",4]]', // most recently used last
     ]);
-    await generateLatent(fixed, { ...base, steps: 1, width: 64, height: 64 }); // a third size drops the least recent (48x48)
+    await generateLatent(fixed, { ...base, steps: 3, width: 64, height: 64 }); // a third size drops the least recent (48x48)
     expect([...fixed.unet.fixedSessions.keys()].map((k) => JSON.parse(k)[1][1])).toEqual([4, 8]);
-    expect(maxAbs(a.x, (await generateLatent(free, { ...base, steps: 2 })).x)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(a.x, (await generateLatent(free, { ...base, steps: 3 })).x)).toBeLessThanOrEqual(1e-6);
     expect(c.x.every(Number.isFinite)).toBe(true);
   });
 });
@@ -284,7 +284,7 @@ describe('weights and precision', () => {
 
   test('external weights (weights.pb next to model.onnx) load; without them the error names the file', async () => {
     const v = await open('tiny-sd-v'); // its UNet and text encoder keep their weights in weights.pb
-    expect((await generateLatent(v, { ...base, steps: 1 })).x.every(Number.isFinite)).toBe(true);
+    expect((await generateLatent(v, { ...base, steps: 3 })).x.every(Number.isFinite)).toBe(true);
     const copy = path.join(dir, 'no-weights');
     cpSync(path.join(fixtures, 'tiny-sd-v'), copy, { recursive: true });
     rmSync(path.join(copy, 'unet', 'weights.pb'));
@@ -301,18 +301,18 @@ describe('NaN and all-black outputs are reported, not saved', () => {
     const run = decoder.run.bind(decoder);
     decoder.run = nanDecoder(NaN);
     try {
-      await expect(generatePixel(model, { ...base, steps: 1 })).rejects.toThrow(VAE_NAN_MESSAGE);
+      await expect(generatePixel(model, { ...base, steps: 3 })).rejects.toThrow(VAE_NAN_MESSAGE);
       decoder.run = nanDecoder(-1);
-      await expect(generatePixel(model, { ...base, steps: 1 })).rejects.toThrow(VAE_BLACK_MESSAGE);
+      await expect(generatePixel(model, { ...base, steps: 3 })).rejects.toThrow(VAE_BLACK_MESSAGE);
     } finally {
       decoder.run = run;
     }
-    expect((await generatePixel(model, { ...base, steps: 1 })).image.width).toBe(32);
+    expect((await generatePixel(model, { ...base, steps: 3 })).image.width).toBe(32);
   });
 
   test('a UNet that returns infinities gives its own error', async () => {
     const model = await openLatentModel(fixture('tiny-sd-eps'), ['cpu'], { threads: 1 });
     model.unet.run = async () => ({ out_sample: new ort.Tensor('float32', new Float32Array(2 * 64).fill(Infinity), [2, 4, 4, 4]) });
-    await expect(generateLatent(model, { ...base, steps: 1 })).rejects.toThrow(UNET_NAN_MESSAGE);
+    await expect(generateLatent(model, { ...base, steps: 3 })).rejects.toThrow(UNET_NAN_MESSAGE);
   });
 });

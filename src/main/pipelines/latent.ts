@@ -29,7 +29,7 @@ import type { ModelFolder } from '../models/modelFolder';
 import { float32ToHalf, halfToFloat32 } from '../runtime/float16';
 import { type InputSpec, type OpenedSession, type ProviderName, type SessionExtras, type SkippedProvider, defaultThreads, firstLine, inputSpecs, openSession } from '../runtime/sessions';
 import { imageToTensor, tensorToImage } from './images';
-import { type PixelInputs, type PixelResult, requireSized, stepsToSkip } from './common';
+import { type PixelInputs, type PixelResult, checkStepCount, requireSized, stepsToSkip } from './common';
 import { type InpaintMasks, type KnownRegion, blendKnownRegion, inpaintMasks, pasteBack } from './knownRegion';
 import { ModelInputError } from './onnxPixel';
 import { OnnxTextEncoder, type PromptPair, encodePromptPair } from './textEncoder';
@@ -561,6 +561,7 @@ export async function generateLatent(model: LatentModel, settings: GenerationSet
   const { folder } = model;
   if (!LATENT_TASKS.includes(settings.task)) throw new SettingsError(`${settings.task} needs a pixel-space model; ${folder.name} is a latent (VAE) model: use txt2img, img2img or inpaint`);
   if (settings.classLabel !== null && settings.classifierScale > 0) throw new SettingsError(`${folder.name} has no classifier: classifier guidance is for pixel-space models with classifier/model.onnx`);
+  checkStepCount(settings);
   if (settings.clipX0 === true) throw new SettingsError('--clip-x0 applies to pixel-space models only; latent models never clip x0');
   const { width: W, height: H, h, w } = latentSize(model, settings);
   const D = 4 * h * w;

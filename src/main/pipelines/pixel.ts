@@ -14,7 +14,7 @@ import { usesConsistency } from '../../shared/runShape';
 import type { ModelFolder } from '../models/modelFolder';
 import { type OpenedSession, type ProviderName, type SkippedProvider, openSession } from '../runtime/sessions';
 import { type RgbaImage, imageToTensor, tensorToImage } from './images';
-import { type PixelInputs, type PixelResult, requireSized, stepsToSkip } from './common';
+import { type PixelInputs, type PixelResult, checkStepCount, requireSized, stepsToSkip } from './common';
 import { type InpaintMasks, type KnownRegion, blendKnownRegion, inpaintMasks, pasteBack, replaceMeasurement } from './knownRegion';
 import { ModelInputError, OnnxClassifier, OnnxNoisePredictor, type TextConditioning, type UnetSignature, readUnetSignature } from './onnxPixel';
 import { type LatentModel, generateLatent, openLatentModel } from './latent';
@@ -162,6 +162,7 @@ function buildGuidance(settings: GenerationSettings, model: PixelModel, classifi
 
 export async function generatePixel(model: PixelModel, settings: GenerationSettings, inputs: PixelInputs = {}): Promise<PixelResult> {
   if (model.latent) return generateLatent(model.latent, settings, inputs);
+  checkStepCount(settings);
   const shape = resolveSize(model, settings);
   const { channels: C, width: W, height: H } = shape;
   const size = C * H * W;

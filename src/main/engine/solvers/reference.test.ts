@@ -91,6 +91,9 @@ async function runEngine(c: VectorCase) {
     rows: vectors.shape[0],
     solver: c.solver,
     steps: c.steps,
+    // The reference's own one-step grid is [0] (space_timesteps); the engine starts a one-step
+    // run at T-1 (spacing.ts), so hand it the reference grid to compare the solver itself.
+    spacing: c.steps === 1 ? { explicit: [0] } : undefined,
     guidance: c.classifier_scale > 0 ? { classifier: { scale: c.classifier_scale, labels: vectors.labels } } : {},
     initial: Float32Array.from(vectors.noise),
   });

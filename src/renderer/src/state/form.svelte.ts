@@ -1,5 +1,5 @@
 import type { ModelSummary, Settings } from '../../../shared/contract';
-import { MAX_SEED } from '../../../shared/settings';
+import { DEFAULT_CLASSIFIER_SCALE, MAX_SEED } from '../../../shared/settings';
 import { type Png, pngUrl } from '../lib/images';
 import { type SeedControl, reuseLast, rollDice, seedForRun, typedSeed } from './seedLogic';
 import {
@@ -23,6 +23,8 @@ export class FormState {
   initFile = $state.raw<File | null>(null);
   initImage = $state.raw<InitImage | null>(null);
   errors = $state<Partial<Record<FieldName | 'run', string>>>({});
+  /** The seed field holds text that is not a seed: Generate is blocked until it is fixed (never silently replaced). */
+  seedInvalid = $state<string | null>(null);
   /** Set by the mask painter while it is shown: the mask as PNG bytes, or null when nothing is painted. */
   maskExporter: (() => Promise<Png | null>) | null = null;
 
@@ -77,22 +79,35 @@ export class FormState {
     return this.values.seed;
   }
 
+  /** Picking a class while the scale is 0 would do nothing: start it at the default scale. */
+  classChosen(): void {
+    if (this.values.classLabel !== null && this.values.classifierScale === 0) this.values.classifierScale = DEFAULT_CLASSIFIER_SCALE;
+  }
+
   rollDice(): void {
     this.seed = rollDice(this.seed);
+    this.#seedValid();
   }
 
   reuseLast(): void {
     this.seed = reuseLast(this.seed);
+    if (this.seedInvalid !== null && this.lastSeed !== null) this.#seedValid();
+  }
+
+  #seedValid(): void {
+    this.seedInvalid = null;
+    delete this.errors.seed;
   }
 
   /** A typed seed; false (and a field error) when it is not a whole number in range. */
   typeSeed(value: unknown): boolean {
     const next = typedSeed(this.seed, value, MAX_SEED);
     if (!next) {
-      this.errors.seed = `a seed is a whole number from 0 to ${MAX_SEED}`;
+      this.seedInvalid = `a seed is a whole number from 0 to ${MAX_SEED}`;
+      this.errors.seed = this.seedInvalid;
       return false;
     }
-    delete this.errors.seed;
+    this.#seedValid();
     this.seed = next;
     return true;
   }

@@ -28,5 +28,8 @@ describe('seed control', () => {
     expect(typedSeed({ value: 1, locked: false, last: null }, -1, 100)).toBeNull();
     expect(typedSeed({ value: 1, locked: false, last: null }, 1.5, 100)).toBeNull();
     expect(typedSeed({ value: 1, locked: false, last: null }, null, 100)).toBeNull();
+    // An emptied or non-numeric number field reads as '': never a silent seed 0.
+    expect(typedSeed({ value: 1, locked: false, last: null }, '', 100)).toBeNull();
+    expect(typedSeed({ value: 1, locked: false, last: null }, '  ', 100)).toBeNull();
   });
 });

@@ -28,8 +28,9 @@ export function reuseLast(control: SeedControl): SeedControl {
   return control.last === null ? control : { ...control, value: control.last, locked: true };
 }
 
-/** A seed the user typed: kept as typed (locked), or null when it is not a valid seed. */
+/** A seed the user typed: kept as typed (locked), or null when it is not a valid seed (an empty field included). */
 export function typedSeed(control: SeedControl, typed: unknown, max: number): SeedControl | null {
+  if (typeof typed === 'string' && typed.trim() === '') return null;
   const n = typeof typed === 'string' ? Number(typed.trim()) : typed;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) return null;
   return { ...control, value: n, locked: true };

@@ -3,7 +3,7 @@
  * cost a run will have (with the shared cost formulas), and small helpers. No DOM, no runes.
  */
 import type { Settings } from '../../../shared/contract';
-import { MAX_IMAGE_SIDE, type Task } from '../../../shared/settings';
+import { MAX_IMAGE_SIDE, MIN_STEPS, type Task, stepCountProblem } from '../../../shared/settings';
 import { type GuidanceTerms, type RunCost, expectedCost, solverInfo } from '../../../shared/solvers';
 import { guidanceTerms, runSteps, usesConsistency } from '../../../shared/runShape';
 
@@ -54,6 +54,7 @@ export function numberProblems(s: Settings): Partial<Record<FieldName, string>> 
   check('height', s.height, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_IMAGE_SIDE, `height: a whole number of pixels from 1 to ${MAX_IMAGE_SIDE}`);
   check('consistencyScale', s.consistencyScale, (n) => n >= 0, 'the data-consistency scale is a number >= 0');
   check('classifierScale', s.classifierScale, (n) => n >= 0, 'the classifier scale is a number >= 0');
+  if (!Array.isArray(s.spacing)) check('steps', s.steps, (n) => stepCountProblem(n) === null, stepCountProblem(s.steps) ?? `steps: a whole number from ${MIN_STEPS}`);
   return problems;
 }
 

@@ -88,7 +88,8 @@ export class Studio {
     if (this.job.busy) return;
     const model = this.models.selected;
     const form = this.form;
-    form.errors = {};
+    form.errors = form.seedInvalid === null ? {} : { seed: form.seedInvalid };
+    if (form.seedInvalid !== null) return;
     if (!model) {
       this.toasts.push('error', 'choose a model first');
       return;
