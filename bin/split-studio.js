@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The split-studio command. The TypeScript sources are built into out/ by `npm install`
-// (the prepare step) or `npm run build`.
+// (tools/postinstall.mjs) or `npm run build`.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
