@@ -97,10 +97,10 @@ describe.sequential('the served studio', () => {
     expect(await galleryCount()).toBe(before);
   }, 60_000);
 
-  test('inpaints with a painted mask', async () => {
+  test('inpaints with a painted mask and the default settings (CFG on)', async () => {
     const before = await galleryCount();
     await setRange('steps', 20);
-    await setRange('guidance', 1);
+    expect(await page.getByTestId('guidance').inputValue()).toBe('5');
     await page.getByTestId('task-select').selectOption('inpaint');
     const picture = encodePng({ width: 32, height: 32, channels: 4, data: new Uint8Array(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : i % 4 === 2 ? 200 : 40)) });
     await page.getByTestId('init-image-input').setInputFiles({ name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from(picture) });
@@ -115,6 +115,41 @@ describe.sequential('the served studio', () => {
     await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 1);
     expect(await page.getByTestId('run-error').count()).toBe(0);
   }, 90_000);
+
+  test('img2img with CFG from a chosen picture', async () => {
+    const before = await galleryCount();
+    await page.getByTestId('task-select').selectOption('img2img');
+    const picture = encodePng({ width: 32, height: 32, channels: 4, data: new Uint8Array(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : i % 4 === 0 ? 220 : 60)) });
+    await page.getByTestId('init-image-input').setInputFiles({ name: 'start.png', mimeType: 'image/png', buffer: Buffer.from(picture) });
+    await setRange('strength', 0.6);
+    await page.getByTestId('generate').click();
+    await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 1);
+    expect(await page.getByTestId('run-error').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('result-cost').textContent()).toMatch(/NFE 12\b/);
+  }, 90_000);
+
+  test('CFG + classifier guidance: picking a class starts its scale at the default, and both terms run', async () => {
+    const before = await galleryCount();
+    await page.getByTestId('task-select').selectOption('txt2img');
+    await page.getByTestId('class-select').selectOption({ index: 4 });
+    expect(await page.getByTestId('classifier-scale').inputValue()).toBe('5');
+    await page.getByTestId('generate').click();
+    await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 1);
+    expect(await page.getByTestId('run-error').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('result-cost').textContent()).toMatch(/NFE 20 · 20 classifier calls/);
+    await page.getByTestId('class-select').selectOption({ index: 0 });
+  }, 90_000);
+
+  test('a seed that is not a seed blocks Generate with its error and is never replaced', async () => {
+    const before = await galleryCount();
+    await page.getByTestId('seed').fill('');
+    await page.getByTestId('generate').click();
+    await expect.poll(() => page.getByText(/a seed is a whole number/).count()).toBeGreaterThan(0);
+    await page.waitForTimeout(500);
+    expect(await galleryCount()).toBe(before);
+    await page.getByTestId('seed').fill('1234');
+    expect(await page.getByText(/a seed is a whole number/).count()).toBe(0);
+  }, 30_000);
 
   test('re-runs an item from the gallery', async () => {
     await page.getByTestId('task-select').selectOption('txt2img');
@@ -143,7 +178,7 @@ describe.sequential('the served studio', () => {
     await expect.poll(total).toBe(1);
     await page.getByTestId('gallery-filter-favourites').click();
     await page.getByTestId('gallery-filter-solver').selectOption('ddim');
-    await expect.poll(total).toBe(2); // the inpainting run (ddim since the cancel test) and the re-run with changes
+    await expect.poll(total).toBe(4); // inpainting, img2img, class runs (ddim since the cancel test) and the re-run with changes
     await page.getByTestId('gallery-filter-solver').selectOption('');
 
     await page.getByTestId('tags-input').fill('keeper, red apple ,keeper');

@@ -135,6 +135,9 @@ export class FormState {
 
   /** A copy fit to send (plain data, no proxies), or the first problem found. */
   snapshot(): Settings {
-    return $state.snapshot(this.values) as Settings;
+    const values = $state.snapshot(this.values) as Settings;
+    // The strength slider is shown for img2img only: a value left from it must not change
+    // (or, for txt2img, refuse) a run of another task.
+    return values.task === 'img2img' ? values : { ...values, strength: 1 };
   }
 }
