@@ -45,7 +45,8 @@ function build() {
   if (result.status === 0 && existsSync(path.join(root, 'out/main/cli.js'))) {
     return `built out/ in ${((Date.now() - started) / 1000).toFixed(1)} s: \`npx split-studio\` and \`npm start\` are ready`;
   }
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n');
+  // The build's last lines without the bundler's stack frames: the error and where it is.
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').filter((line) => !/^\s+at /.test(line)).slice(-40).join('\n');
   if (output) console.error(output);
   fail([
     `the build failed (electron-vite build${result.error ? `: ${result.error.message}` : `, exit code ${result.status}`}; its output is above).`,
