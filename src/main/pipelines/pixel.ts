@@ -131,9 +131,10 @@ function lumaOf(rgb: Float32Array, hw: number): Float32Array {
   return gray;
 }
 
-/** The data-consistency operator of colorize and super-resolution (A and y of spec section 1). */
+/** A measurement y = A x of the picture: colorize's gray levels, super-resolution's small picture. */
 type MeasurementOperator = Exclude<ConsistencyOperator, { kind: 'inpaint' }>;
 
+/** The measurement operator of colorize and super-resolution (A and y of spec section 1), checked against the inputs. */
 function measurementOperator(settings: GenerationSettings, shape: ImageShape, inputs: PixelInputs): MeasurementOperator {
   const { width, height } = shape;
   if (settings.task === 'colorize') {
