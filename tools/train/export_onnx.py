@@ -26,10 +26,11 @@ class TextEncoderOnnx(torch.nn.Module):
 
 
 def load_diffusion(path, which='ema'):
-    ck = torch.load(path)
+    """A full training checkpoint or the compact fp16 one (checkpoint/noto-emoji-32.resume.pt)."""
+    ck = torch.load(path, map_location='cpu')
     c = ck['config']
     m = DiffusionModel(ck['vocab_size'], c['text_dim'], c['text_layers'], tuple(c['ch']))
-    m.load_state_dict(ck[which])
+    m.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck[which].items()})
     return m.eval(), ck
 
 
@@ -54,6 +55,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--diffusion', default=os.path.join(HERE, '.cache', 'diffusion.pt'))
     ap.add_argument('--classifier', default=os.path.join(HERE, '.cache', 'classifier.pt'))
+    ap.add_argument('--keep-classifier', action='store_true',
+                    help='keep the classifier/ folder (and its provenance) of the model folder already in --out instead of exporting one')
     ap.add_argument('--vocab', default=os.path.join(HERE, '.cache', 'vocab.json'))
     ap.add_argument('--provenance', default=os.path.join(HERE, '.cache', 'provenance.json'))
     ap.add_argument('--out', default=os.path.join(REPO, 'resources', 'models', 'noto-emoji-32'))
@@ -66,7 +69,13 @@ def main():
     vocab = json.load(open(args.vocab))
     prov = json.load(open(args.provenance))
     model, dck = load_diffusion(args.diffusion)
-    clf, cck = load_classifier(args.classifier)
+    kept = None
+    if args.keep_classifier:
+        kept = dict(folder=os.path.join(args.out, 'classifier'),
+                    provenance=json.load(open(os.path.join(args.out, 'studio.json')))['provenance']['classifier'])
+        clf = cck = None
+    else:
+        clf, cck = load_classifier(args.classifier)
     tmp = args.out + '.tmp'
     shutil.rmtree(tmp, ignore_errors=True)
     for sub in ('tokenizer', 'text_encoder', 'unet', 'classifier', 'scheduler'):
@@ -97,6 +106,7 @@ def main():
         eps = model.unet(x, t, h)
         refs['unet'] = {'inputs': save_ref(args.ref, 'unet', {'sample': x.numpy(), 'timestep': t.numpy(), 'encoder_hidden_states': h.numpy()}),
                         'outputs': save_ref(args.ref, 'unet_out', {'out_sample': eps.numpy()})}
+    if kept is None:
         # classifier with its gradient
         cw = ClassifierWithGrad(clf).eval()
         xc = torch.randn(3, 3, 32, 32)
@@ -109,6 +119,9 @@ def main():
         lg, gr = cw(xc, tc, yc)
         refs['classifier'] = {'inputs': save_ref(args.ref, 'clf', {'sample': xc.numpy(), 'timestep': tc.numpy(), 'class_labels': yc.numpy()}),
                               'outputs': save_ref(args.ref, 'clf_out', {'logits': lg.numpy(), 'grad': gr.numpy()})}
+    else:
+        shutil.rmtree(os.path.join(tmp, 'classifier'))
+        shutil.copytree(kept['folder'], os.path.join(tmp, 'classifier'))
     json.dump(refs, open(os.path.join(args.ref, 'refs.json'), 'w'), indent=1)
     import onnx
     for sub in ('text_encoder', 'unet', 'classifier'):
@@ -116,12 +129,13 @@ def main():
 
     nu = sum(p.numel() for p in model.unet.parameters())
     nt = sum(p.numel() for p in model.text.parameters())
-    nc = sum(p.numel() for p in clf.parameters())
-    json.dump({'num_classes': len(cck['labels']), 'labels': cck['labels'], 'input_size': 32, 'timestep_dtype': 'float32',
-               'grad': 'd log_softmax(logits)[class_labels] / d sample, computed in the graph',
-               'architecture': {'type': 'NoisyClassifier', **cck['config']}, 'parameters': nc,
-               'accuracy_held_out_by_timestep': cck.get('acc_held_out')},
-              open(os.path.join(tmp, 'classifier', 'config.json'), 'w'), indent=1)
+    nc = sum(p.numel() for p in clf.parameters()) if clf is not None else json.load(open(os.path.join(tmp, 'classifier', 'config.json')))['parameters']
+    if kept is None:
+        json.dump({'num_classes': len(cck['labels']), 'labels': cck['labels'], 'input_size': 32, 'timestep_dtype': 'float32',
+                 'grad': 'd log_softmax(logits)[class_labels] / d sample, computed in the graph',
+                 'architecture': {'type': 'NoisyClassifier', **cck['config']}, 'parameters': nc,
+                 'accuracy_held_out_by_timestep': cck.get('acc_held_out')},
+                open(os.path.join(tmp, 'classifier', 'config.json'), 'w'), indent=1)
     json.dump({'sample_size': 32, 'in_channels': 3, 'out_channels': 3, 'cross_attention_dim': D, 'block_out_channels': dck['config']['ch'],
                'prediction_type': 'epsilon', 'parameters': nu, 'weights': 'EMA', 'ema_decay': dck['args']['ema']},
               open(os.path.join(tmp, 'unet', 'config.json'), 'w'), indent=1)
@@ -150,8 +164,10 @@ def main():
             'diffusion': f"text encoder ({nt} params) + UNet ({nu} params) trained jointly from scratch on CPU (2 cores), epsilon prediction, "
                          f"linear betas 1e-4..0.02, T=1000, AdamW lr {dck['args']['lr']}, batch {dck['args']['batch']}, "
                          f"{dck['step']} steps in {dck['elapsed'] / 60:.1f} min, prompt dropout 0.12, 5% word dropout to <unk>, EMA {dck['args']['ema']} weights exported",
-            'classifier': f"noisy group classifier ({nc} params), {cck['step']} steps in {cck['elapsed'] / 60:.1f} min, batch {cck['args']['batch']}, "
-                          f"trained on 90% of the emoji; held-out accuracy by timestep: {cck.get('acc_held_out')}",
+            'classifier': kept['provenance'] if kept else (f"noisy group classifier ({nc} params), {cck['step']} steps in {cck['elapsed'] / 60:.1f} min, batch {cck['args']['batch']}, "
+                                                           f"trained on 90% of the emoji; held-out accuracy by timestep: {cck.get('acc_held_out')}"),
+            # The 10% held-out emoji were left out of diffusion training (train_diffusion.py's default since 2026-11-30).
+            'held_out_excluded': not dck['args'].get('include_held_out', True),
             **notes,
         },
         'groups': groups,
