@@ -3,6 +3,12 @@
  * headless box, or `npm start -- --serve`). The static shell is public code; every
  * operation travels over a WebSocket that must present this launch's random token
  * (`/ws?token=...`), from a page of this origin. Messages are binary frames (frames.ts).
+ *
+ * Any local process can reach the port, token or not, so nothing a peer sends may end the
+ * process: every socket has an 'error' listener from the moment it exists (ws emits
+ * 'error' for protocol violations and oversized frames, and an unheard 'error' event is an
+ * uncaught exception), frames are capped at the protocol's size before they are buffered,
+ * and the decoder bounds what it allocates.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -10,7 +16,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, StudioEvents } from '../../shared/contract';
-import { decodeFrame, encodeFrame } from '../../shared/frames';
+import { FrameError, MAX_CALL_FRAME_BYTES, decodeFrame, encodeFrame } from '../../shared/frames';
 import { type StudioService, toCallError } from '../studio/service';
 
 const TYPES: Record<string, string> = {
@@ -25,7 +31,11 @@ const TYPES: Record<string, string> = {
 
 /** Close code for a refused token (4000-4999 are the application's). */
 export const CLOSE_UNAUTHORIZED = 4401;
-const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+/**
+ * A client that stops reading while results pile up is dropped once this much is queued
+ * for it, rather than holding the studio's memory hostage.
+ */
+export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
 export interface ServedStudio {
   url: string;
@@ -92,8 +102,12 @@ export function serveStudio(options: ServeOptions): Promise<ServedStudio> {
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // ws refuses a bigger frame with close code 1009 (and an 'error' event, heard below).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CALL_FRAME_BYTES });
   server.on('upgrade', (req, socket, head) => {
+    // Node's HTTP server stops listening for this socket's errors once it is an upgrade;
+    // a peer that resets now must not be an uncaught exception.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const origin = req.headers.origin;
     const originAllowed = origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
@@ -102,6 +116,9 @@ export function serveStudio(options: ServeOptions): Promise<ServedStudio> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // Before the token check: a refused peer can still send bytes that break the protocol.
+      // ws closes the socket itself (1002, 1007 or 1009); there is nothing else to do.
+      ws.on('error', () => ws.terminate());
       if (!sameToken(url.searchParams.get('token'), token)) {
         ws.close(CLOSE_UNAUTHORIZED, 'token refused');
         return;
@@ -116,9 +133,11 @@ export function serveStudio(options: ServeOptions): Promise<ServedStudio> {
     let message: { type?: unknown; id?: unknown; op?: unknown; input?: unknown };
     try {
       if (!isBinary) throw new Error('text frames are not accepted');
-      message = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) as typeof message;
+      message = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), { maxBytes: MAX_CALL_FRAME_BYTES }) as typeof message;
     } catch (error) {
-      ws.close(1003, `bad frame: ${(error as Error).message}`.slice(0, 120));
+      // A FrameError's message is about the peer's bytes; anything else is this server's bug.
+      const why = error instanceof FrameError || !isBinary ? (error as Error).message : 'the frame could not be decoded';
+      ws.close(1003, `bad frame: ${why}`.slice(0, 120));
       return;
     }
     if (message?.type !== 'call' || typeof message.id !== 'number' || typeof message.op !== 'string') {
@@ -126,12 +145,24 @@ export function serveStudio(options: ServeOptions): Promise<ServedStudio> {
       return;
     }
     const id = message.id;
+    let reply: Uint8Array;
     try {
       const value = await options.service().handle(message.op, message.input);
-      ws.send(encodeFrame({ type: 'result', id, ok: true, value }));
+      reply = encodeFrame({ type: 'result', id, ok: true, value });
     } catch (error) {
-      ws.send(encodeFrame({ type: 'result', id, ok: false, error: toCallError(error) }));
+      reply = encodeFrame({ type: 'result', id, ok: false, error: toCallError(error) });
     }
+    send(ws, reply);
+  }
+
+  /** Sends to an open socket; drops a client that has stopped reading (see MAX_BUFFERED_BYTES). */
+  function send(ws: WebSocket, frame: Uint8Array): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount + frame.length > MAX_BUFFERED_BYTES) {
+      ws.terminate();
+      return;
+    }
+    ws.send(frame);
   }
 
   return new Promise((resolve, reject) => {
@@ -145,7 +176,7 @@ export function serveStudio(options: ServeOptions): Promise<ServedStudio> {
         token,
         broadcast(event, payload) {
           const frame = encodeFrame({ type: 'event', event, payload });
-          for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(frame);
+          for (const ws of clients) send(ws, frame);
         },
         close: () =>
           new Promise<void>((done) => {
