@@ -119,8 +119,84 @@ export function pngTextOptions(settings: Settings, extra: { modelHash: string; m
 // ---------------------------------------------------------------------------------------
 // Reading
 
-/** A1111's re_param: `Key: value` where the value is a JSON string or runs to the next comma. */
-const PARAM_RE = /\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/g;
+/**
+ * A1111's re_param, `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)`, as a scanner: the
+ * same matches, in time linear in the line. The regular expression itself backtracks
+ * super-linearly on hostile lines (a long run of words with no colon is rescanned from every
+ * start; every unclosed quote is scanned to the end of the line), which froze the CLI and the
+ * served process for minutes on a 1 MB `parameters` chunk.
+ *
+ * How the regex behaves, and so the scanner: a key is a maximal run of key characters
+ * (`\w`, space, '-', '/') that starts with a word character, is at least two characters long
+ * and is followed by ':'; no start inside a failed run can succeed (it ends at the same
+ * character, shorter). A value is a JSON-like quoted string when one closes and is followed by
+ * ',' or the end of the line, else everything up to the next comma.
+ */
+const isWordCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isKeyCode = (c: number) => isWordCode(c) || c === 32 || c === 45 || c === 47;
+/** `\s` of a JavaScript regular expression, for one UTF-16 code unit. */
+const isSpaceCode = (c: number) =>
+  (c >= 9 && c <= 13) || c === 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+const isLineTerminatorCode = (c: number) => c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+
+/**
+ * Calls `take(key, value)` for each re_param match in `line`, at most `limit` times; returns
+ * how many it found.
+ */
+function scanParams(line: string, take: (key: string, value: string) => void, limit = Infinity): number {
+  const n = line.length;
+  let found = 0;
+  // closeAt[i]: where a quoted body scanned from i ends (the index of the closing '"', or -1 if
+  // it never closes). One backward pass, made when the first quote is met, so no position is
+  // scanned twice however many quotes open and never close.
+  let closeAt: Int32Array | undefined;
+  const closingQuote = (from: number): number => {
+    if (!closeAt) {
+      closeAt = new Int32Array(n + 2);
+      closeAt[n] = -1;
+      closeAt[n + 1] = -1;
+      for (let i = n - 1; i >= 0; i--) {
+        const c = line.charCodeAt(i);
+        if (c === 34) closeAt[i] = i;
+        // `\\.`: '.' takes anything but a line terminator; a lone backslash ends the match.
+        else if (c === 92) closeAt[i] = i + 1 >= n || isLineTerminatorCode(line.charCodeAt(i + 1)) ? -1 : closeAt[i + 2];
+        else closeAt[i] = closeAt[i + 1];
+      }
+    }
+    return closeAt[from];
+  };
+
+  let pos = 0;
+  while (pos < n && found < limit) {
+    // The next key run: from a word character over key characters.
+    while (pos < n && !isWordCode(line.charCodeAt(pos))) pos++;
+    if (pos >= n) break;
+    const keyStart = pos;
+    while (pos < n && isKeyCode(line.charCodeAt(pos))) pos++;
+    if (pos >= n || line.charCodeAt(pos) !== 58 || pos - keyStart < 2) continue; // pos is past the run: no start inside it can match
+    const keyEnd = pos;
+    pos++; // ':'
+    while (pos < n && isSpaceCode(line.charCodeAt(pos))) pos++;
+    let value: string | undefined;
+    if (line.charCodeAt(pos) === 34 && pos + 1 < n && line.charCodeAt(pos + 1) !== 34) {
+      // `"(?:\\.|[^\\"])+"`: at least one character inside (an empty "" is not a quoted value).
+      const close = closingQuote(pos + 1);
+      if (close > pos + 1 && (close + 1 === n || line.charCodeAt(close + 1) === 44)) {
+        value = line.slice(pos, close + 1);
+        pos = close + 2;
+      }
+    }
+    if (value === undefined) {
+      const comma = line.indexOf(',', pos);
+      const end = comma < 0 ? n : comma;
+      value = line.slice(pos, end);
+      pos = end + 1;
+    }
+    take(line.slice(keyStart, keyEnd), value);
+    found++;
+  }
+  return found;
+}
 
 function unquote(value: string): string {
   if (value.length < 2 || value[0] !== '"' || value[value.length - 1] !== '"') return value;
@@ -130,10 +206,6 @@ function unquote(value: string): string {
   } catch {
     return value;
   }
-}
-
-function paramMatches(line: string): RegExpMatchArray[] {
-  return [...line.matchAll(PARAM_RE)];
 }
 
 export interface A1111Parameters {
@@ -152,7 +224,7 @@ export interface A1111Parameters {
 export function parseA1111Parameters(text: string): A1111Parameters {
   const lines = text.replace(/\r\n?/g, '\n').trim().split('\n');
   let last = lines.pop() ?? '';
-  if (paramMatches(last).length < 3) {
+  if (scanParams(last, () => {}, 3) < 3) {
     lines.push(last);
     last = '';
   }
@@ -168,7 +240,9 @@ export function parseA1111Parameters(text: string): A1111Parameters {
     (inNegative ? negative : prompt).push(line);
   }
   const fields: Record<string, string> = {};
-  for (const m of paramMatches(last)) fields[m[1].trim()] = unquote(m[2].trim());
+  scanParams(last, (key, value) => {
+    fields[key.trim()] = unquote(value.trim());
+  });
   return { prompt: prompt.join('\n'), negativePrompt: negative.join('\n'), fields };
 }
 
@@ -207,7 +281,9 @@ export function solverFromSampler(name: string): { solver: string | null; warnin
   return { solver: null, warnings: [] };
 }
 
-const NUMBER_RE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+// `\d+(?:\.\d*)?`, not `\d+\.?\d*`: the latter splits a long run of digits every possible way
+// before failing (quadratic on "Steps: 111...1x").
+const NUMBER_RE = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 function parseNumber(text: string): number | undefined {
   const t = text.trim();
