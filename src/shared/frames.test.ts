@@ -5,8 +5,8 @@ import { FrameError, MAX_FRAME_BLOBS, decodeFrame, encodeFrame } from './frames'
 /** Fixed so a failure replays; FC_SEED=<n> explores others. fast-check prints the counterexample. */
 const SEED = Number(process.env.FC_SEED ?? 20261130);
 const RUNS = 2000;
-/** Per input: a malformed frame of a few KiB must be refused at once, not after a scan of megabytes. */
-const PER_INPUT_MS = 50;
+/** Per input (a few KiB): generous for a shared, loaded machine, far below a pathological decode. */
+const PER_INPUT_MS = 250;
 
 test('round trip keeps bytes as bytes, anywhere in the message', () => {
   const message = { type: 'event', payload: { preview: new Uint8Array([0, 255, 7]), nested: [new Uint8Array(0), { b: new Uint8Array([9]) }], text: 'é' } };
@@ -42,7 +42,7 @@ describe('hostile frames (regressions)', () => {
     const frame = emptyBlobs(1_000_000);
     const started = performance.now();
     expect(() => decodeFrame(frame)).toThrow(FrameError);
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(250);
   });
 
   test('a header nested a million deep fails as a FrameError, not a stack overflow', () => {
