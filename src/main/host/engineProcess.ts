@@ -50,10 +50,14 @@ async function run(job: RunJob, controller: AbortController, send: (m: FromEngin
   const started = performance.now();
   try {
     const model = await modelFor(job.modelDir, parseProviders(job.providers.join(',')));
+    // No input picture is ever larger than the image being made (the pipelines need it at
+    // that size, or smaller for super-resolution): refuse a bigger one from its header,
+    // before the decoder allocates for it.
+    const maxPixels = job.settings.width * job.settings.height;
     const decode = (bytes: Uint8Array | undefined, what: string) => {
       if (!bytes) return undefined;
       try {
-        const png = decodePng(bytes);
+        const png = decodePng(bytes, { maxPixels });
         return { width: png.width, height: png.height, data: png.data };
       } catch (error) {
         throw new SettingsError(`${what}: ${(error as Error).message}`);

@@ -37,6 +37,43 @@ export interface StudioDeps {
   showItemInFolder?: (file: string) => void;
 }
 
+/**
+ * The most generations waiting or running at once. Each holds its request (init image and
+ * mask, up to 24 MiB each) in this process and in the engine until it ends: without a
+ * bound, 20 queued 16 MiB images cost ~560 MB here.
+ */
+export const MAX_PENDING_JOBS = 16;
+/** The most init-image and mask bytes held for waiting or running generations, together. */
+export const MAX_PENDING_INPUT_BYTES = 96 * 1024 * 1024;
+
+const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+
+/**
+ * A PNG's width and height from its IHDR, which the PNG spec (§5.6) puts first, at fixed
+ * offsets: read without inflating or allocating anything, so an oversized image is refused
+ * before the engine decodes it. Null when the bytes do not start like a PNG (the engine's
+ * decoder then says what is wrong).
+ */
+export function pngDimensions(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(8) !== 13 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') return null;
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/**
+ * Refuses an input picture larger than the image being made: every task needs it at the
+ * settings' size (super-resolution: smaller), which the schema caps at MAX_IMAGE_SIDE. An
+ * 8000x8000 PNG would otherwise grow the engine by ~720 MB before it is refused.
+ */
+export function checkInputSize(bytes: Uint8Array | undefined, what: string, settings: Pick<Settings, 'width' | 'height'>): void {
+  const size = bytes && pngDimensions(bytes);
+  if (!size) return;
+  if (size.width > settings.width || size.height > settings.height) {
+    throw new StudioCallError('invalid', `the ${what} is ${size.width}x${size.height}, larger than the ${settings.width}x${settings.height} image being made; scale it down first`);
+  }
+}
+
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
@@ -45,6 +82,9 @@ function describeIssues(error: z.ZodError): string {
 }
 
 export function createStudioService(deps: StudioDeps) {
+  /** Generations accepted and not yet ended (done or failed), and the input bytes they hold. */
+  let pendingJobs = 0;
+  let pendingInputBytes = 0;
   const sizes = new Map<string, Promise<{ width: number | null; height: number | null }>>();
   const sizeOf = (dir: string) => {
     let size = sizes.get(dir);
@@ -87,48 +127,76 @@ export function createStudioService(deps: StudioDeps) {
   async function startJob(modelId: string, settings: Settings, extras: { initImage?: Uint8Array; mask?: Uint8Array; parentId?: number }): Promise<{ jobId: string }> {
     const folder = deps.registry.find(modelId);
     if (!folder) throw new StudioCallError('invalid', `no model with id ${modelId}; pick one from the list`);
+    checkInputSize(extras.initImage, 'init image', settings);
+    checkInputSize(extras.mask, 'mask', settings);
+    const inputBytes = (extras.initImage?.length ?? 0) + (extras.mask?.length ?? 0);
+    if (pendingJobs >= MAX_PENDING_JOBS) {
+      throw new StudioCallError('refused', `${MAX_PENDING_JOBS} generations are already waiting or running; wait for one to finish or cancel one`);
+    }
+    if (pendingInputBytes + inputBytes > MAX_PENDING_INPUT_BYTES) {
+      throw new StudioCallError('refused', `the generations waiting or running already hold ${Math.round(pendingInputBytes / 2 ** 20)} MiB of input images; wait for one to finish or cancel one`);
+    }
     const jobId = deps.host.newJobId();
     const nfeTotal = expectedCost(settings.solver, runSteps(settings), guidanceTerms(settings), settings.conditionAt).nfe;
-    await deps.host.run(
-      { jobId, modelDir: folder.dir, settings, initImage: extras.initImage, mask: extras.mask, providers: deps.providers },
-      {
-        progress: (m) => deps.emit('progress', { jobId, step: m.step, steps: m.steps, nfe: m.nfe, nfeTotal, elapsedMs: m.elapsedMs, preview: m.preview }),
-        failed: (m) => deps.emit('failed', { jobId, kind: m.kind, message: m.message }),
-        done: (m) => {
-          const r = m.result;
-          const fingerprint = makeFingerprint(r);
-          let generation: GenerationRecord;
-          try {
-            generation = deps.gallery.add({
-              settings,
-              modelId: folder.dir,
-              modelName: folder.name,
-              modelHash: shortModelHash(r.modelHashes),
-              provider: r.provider,
-              cost: r.cost,
-              durationMs: r.totalMs,
-              warnings: r.warnings,
-              // The original may have been deleted for good (empty trash) while this ran.
-              parentId: extras.parentId !== undefined && deps.gallery.get(extras.parentId) ? extras.parentId : null,
-              fingerprint,
-              image: r.image,
-            });
-          } catch (error) {
-            deps.emit('failed', { jobId, kind: 'internal', message: `the image was made but could not be saved: ${(error as Error).message}` });
-            return;
-          }
-          let rerun = {};
-          if (generation.parentId !== null) {
+    // Counted from here until the job's one end (done, failed, or run() throwing).
+    pendingJobs += 1;
+    pendingInputBytes += inputBytes;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      pendingJobs -= 1;
+      pendingInputBytes -= inputBytes;
+    };
+    try {
+      await deps.host.run(
+        { jobId, modelDir: folder.dir, settings, initImage: extras.initImage, mask: extras.mask, providers: deps.providers },
+        {
+          progress: (m) => deps.emit('progress', { jobId, step: m.step, steps: m.steps, nfe: m.nfe, nfeTotal, elapsedMs: m.elapsedMs, preview: m.preview }),
+          failed: (m) => {
+            end();
+            deps.emit('failed', { jobId, kind: m.kind, message: m.message });
+          },
+          done: (m) => {
+            end();
+            const r = m.result;
+            const fingerprint = makeFingerprint(r);
+            let generation: GenerationRecord;
             try {
-              rerun = rerunReport(deps.gallery, generation.parentId, { settings, fingerprint, image: r.image }) ?? {};
-            } catch {
-              // the comparison is a courtesy: the image is saved whatever it finds
+              generation = deps.gallery.add({
+                settings,
+                modelId: folder.dir,
+                modelName: folder.name,
+                modelHash: shortModelHash(r.modelHashes),
+                provider: r.provider,
+                cost: r.cost,
+                durationMs: r.totalMs,
+                warnings: r.warnings,
+                // The original may have been deleted for good (empty trash) while this ran.
+                parentId: extras.parentId !== undefined && deps.gallery.get(extras.parentId) ? extras.parentId : null,
+                fingerprint,
+                image: r.image,
+              });
+            } catch (error) {
+              deps.emit('failed', { jobId, kind: 'internal', message: `the image was made but could not be saved: ${(error as Error).message}` });
+              return;
             }
-          }
-          deps.emit('done', { jobId, generation, image: encodePng({ ...r.image, channels: 4 }), ...rerun });
+            let rerun = {};
+            if (generation.parentId !== null) {
+              try {
+                rerun = rerunReport(deps.gallery, generation.parentId, { settings, fingerprint, image: r.image }) ?? {};
+              } catch {
+                // the comparison is a courtesy: the image is saved whatever it finds
+              }
+            }
+            deps.emit('done', { jobId, generation, image: encodePng({ ...r.image, channels: 4 }), ...rerun });
+          },
         },
-      },
-    );
+      );
+    } catch (error) {
+      end();
+      throw error;
+    }
     return { jobId };
   }
 
