@@ -9,8 +9,11 @@ import type { FromEngine, RunJob, ToEngine } from './messages';
 export interface EngineProcessHandle {
   send(message: ToEngine): void;
   onMessage(listener: (message: FromEngine) => void): void;
-  onExit(listener: (code: number | null) => void): void;
+  /** The signal is absent where the launcher cannot tell (Electron's utilityProcess). */
+  onExit(listener: (code: number | null, signal?: string | null) => void): void;
   kill(): void;
+  /** The OS process id, where the launcher knows it (for memory figures and fault tests). */
+  readonly pid?: number;
 }
 
 export type EngineLauncher = () => EngineProcessHandle;
@@ -19,11 +22,18 @@ export type EngineLauncher = () => EngineProcessHandle;
 export function nodeLauncher(entry: string): EngineLauncher {
   return () => {
     const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // A send to an engine that has just died emits 'error' on the child (an uncaught exception
+    // without this listener). The 'exit' that follows fails the jobs it had, so nothing more
+    // is needed here.
+    child.on('error', () => {});
     return {
-      send: (m) => void child.send(m),
+      send: (m) => {
+        if (child.connected) child.send(m, () => {});
+      },
       onMessage: (l) => void child.on('message', (m) => l(m as FromEngine)),
-      onExit: (l) => void child.on('exit', (code) => l(code)),
+      onExit: (l) => void child.on('exit', (code, signal) => l(code, signal)),
       kill: () => void child.kill(),
+      pid: child.pid,
     };
   };
 }
@@ -32,6 +42,12 @@ export interface JobListener {
   progress(message: Extract<FromEngine, { type: 'progress' }>): void;
   done(message: Extract<FromEngine, { type: 'done' }>): void;
   failed(message: Extract<FromEngine, { type: 'failed' }>): void;
+}
+
+/** "exit code 1", "killed by SIGKILL". */
+export function exitDescription(code: number | null, signal?: string | null): string {
+  if (signal) return `killed by ${signal}`;
+  return `exit code ${code}`;
 }
 
 export class EngineHost {
@@ -53,15 +69,24 @@ export class EngineHost {
         if (message.type === 'ready') resolve();
         else this.dispatch(message);
       });
-      handle.onExit((code) => {
-        reject(new Error(`the engine process exited (code ${code})`));
+      handle.onExit((code, signal) => {
+        const how = exitDescription(code, signal);
+        reject(new Error(`the engine process exited (${how})`));
+        // Only the current engine's exit resets the host: a late exit of an old one must not
+        // drop the fresh engine that replaced it.
+        if (this.process !== handle) return;
         this.process = null;
         this.ready = null;
-        // Nothing is lost silently: every job in flight fails with the reason.
-        for (const [jobId, listener] of this.jobs) listener.failed({ type: 'failed', jobId, kind: 'internal', message: `the engine process stopped unexpectedly (exit code ${code})` });
+        // Nothing is lost silently: every job in flight fails with the reason; the next job
+        // starts a fresh engine. Copied first: a listener may start a new job at once.
+        const jobs = [...this.jobs];
         this.jobs.clear();
-        for (const [requestId, resolveValidation] of this.validations) resolveValidation({ type: 'validated', requestId, ok: false, message: `the engine process stopped (exit code ${code})` });
+        const validations = [...this.validations];
         this.validations.clear();
+        for (const [jobId, listener] of jobs) {
+          listener.failed({ type: 'failed', jobId, kind: 'internal', message: `the engine process stopped unexpectedly (${how}); the job was not finished, nothing was saved for it` });
+        }
+        for (const [requestId, resolveValidation] of validations) resolveValidation({ type: 'validated', requestId, ok: false, message: `the engine process stopped (${how})` });
       });
     });
     return this.ready;
@@ -114,6 +139,11 @@ export class EngineHost {
     });
     if (!answer.ok) throw new Error(answer.message);
     return { width: answer.width, height: answer.height };
+  }
+
+  /** The running engine's process id, or null when none runs (or the launcher cannot tell). */
+  get enginePid(): number | null {
+    return this.process?.pid ?? null;
   }
 
   get busy(): boolean {
