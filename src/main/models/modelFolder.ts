@@ -4,9 +4,10 @@
  * fails with a message naming the file and what was expected; the ONNX inputs are checked
  * when the sessions open (pipelines).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type SchedulerConfig, parseSchedulerConfig } from '../engine/schedule';
+import { InputFileError, readFileBounded } from '../io/files';
 
 export class ModelFolderError extends Error {
   constructor(readonly folder: string, detail: string) {
@@ -43,56 +44,120 @@ export interface ModelFolder {
   description?: string;
 }
 
-function readJson(folder: string, relative: string, required: boolean): unknown {
-  const file = path.join(folder, relative);
-  if (!existsSync(file)) {
-    if (required) throw new ModelFolderError(folder, `${relative} is missing`);
+/** The JSON files of a model folder are small configs; a larger one is refused before it is read. */
+export const MAX_JSON_BYTES = 4 * 1024 * 1024;
+/** More classes than any classifier folder needs; a larger num_classes is a damaged or hostile config. */
+export const MAX_CLASSES = 100_000;
+
+/**
+ * Whether the folder has an entry (file, folder or symbolic link, even a dangling one) at
+ * `relative`. Only the entry inside the folder the user chose is looked at, so that messages
+ * say nothing about where a link points (exists? readable?) beyond "cannot be read".
+ */
+function hasEntry(folder: string, relative: string): boolean {
+  try {
+    lstatSync(path.join(folder, relative));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where JSON.parse gave up, as "line L, column C", never its message: V8 quotes the start of
+ * the text ("Unexpected token 'r', "root:x:0:0"... is not valid JSON"), and the file may be a
+ * link to something that is not the user's to show.
+ */
+function jsonErrorPlace(text: string, error: unknown): string {
+  const message = (error as Error).message;
+  const m = /position (\d+)/.exec(message);
+  if (!m) return /end of JSON/.test(message) ? 'it ends too early' : 'an unexpected character';
+  const at = Math.min(Number(m[1]), text.length);
+  const before = text.slice(0, at);
+  const line = before.split('\n').length;
+  return `at line ${line}, column ${at - before.lastIndexOf('\n')}`;
+}
+
+function readJson(folder: string, shown: string, relative: string, required: boolean): unknown {
+  if (!hasEntry(folder, relative)) {
+    if (required) throw new ModelFolderError(shown, `not a model folder: needs ${relative}`);
     return undefined;
   }
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileBounded(path.join(folder, relative), MAX_JSON_BYTES, relative).toString('utf8');
   } catch (error) {
-    throw new ModelFolderError(folder, `${relative} is not valid JSON (${(error as Error).message})`);
+    if (!(error instanceof InputFileError)) throw error;
+    // One message for every reason (missing link target, permissions, a device, too large).
+    throw new ModelFolderError(shown, `${relative} cannot be read (it must be a readable regular file of at most ${MAX_JSON_BYTES / 1024 / 1024} MiB)`);
   }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ModelFolderError(shown, `${relative} is not valid JSON (${jsonErrorPlace(text, error)})`);
+  }
+}
+
+/**
+ * Whether the network file `relative` is there; if its entry exists it must be a readable
+ * regular file: onnxruntime would read /dev/zero or a FIFO until memory or patience ran out.
+ */
+function onnxFile(folder: string, shown: string, relative: string): string | undefined {
+  if (!hasEntry(folder, relative)) return undefined;
+  const file = path.join(folder, relative);
+  let ok = false;
+  try {
+    ok = statSync(file).isFile();
+    if (ok) accessSync(file, constants.R_OK);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new ModelFolderError(shown, `${relative} cannot be read (it must be a readable regular file)`);
+  return file;
+}
+
+/** A value from a config, for a message: numbers, booleans and null as written, else only their kind. */
+function shownValue(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return Array.isArray(v) ? 'an array' : typeof v === 'string' ? 'a string' : `a ${typeof v}`;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function optionalOnnx(folder: string, component: string): string | undefined {
-  const file = path.join(folder, component, 'model.onnx');
-  return existsSync(file) ? file : undefined;
-}
 
 export function readModelFolder(dir: string): ModelFolder {
   const folder = path.resolve(dir);
   if (!existsSync(folder)) throw new ModelFolderError(dir, 'does not exist');
   if (!statSync(folder).isDirectory()) throw new ModelFolderError(dir, 'is not a folder');
-  const index = readJson(folder, 'model_index.json', true);
+  const index = readJson(folder, dir, 'model_index.json', true);
   if (!isObject(index)) throw new ModelFolderError(dir, 'model_index.json must be a JSON object');
   const className = typeof index._class_name === 'string' ? index._class_name : 'unknown';
-  const unetPath = path.join(folder, 'unet', 'model.onnx');
-  if (!existsSync(unetPath)) throw new ModelFolderError(dir, 'unet/model.onnx is missing');
+  const unetPath = onnxFile(folder, dir, 'unet/model.onnx');
+  if (!unetPath) throw new ModelFolderError(dir, 'not a model folder: needs unet/model.onnx');
   let scheduler: SchedulerConfig;
-  const rawScheduler = readJson(folder, 'scheduler/scheduler_config.json', true);
+  const rawScheduler = readJson(folder, dir, 'scheduler/scheduler_config.json', true);
   try {
     scheduler = parseSchedulerConfig(rawScheduler, 'scheduler/scheduler_config.json');
   } catch (error) {
     if (error instanceof ModelFolderError) throw error;
-    throw new ModelFolderError(dir, (error as Error).message);
+    // parseSchedulerConfig quotes the bad value; a string or structure from a linked file is
+    // not shown, only its kind.
+    const message = (error as Error).message.replace(/, got (["[{]).*$/s, (_, first: string) => `, got ${first === '"' ? 'a string' : first === '[' ? 'an array' : 'an object'}`);
+    throw new ModelFolderError(dir, message);
   }
-  const vaeDecoderPath = optionalOnnx(folder, 'vae_decoder');
+  const vaeDecoderPath = onnxFile(folder, dir, 'vae_decoder/model.onnx');
   if (vaeDecoderPath && isObject(rawScheduler) && (rawScheduler.timestep_spacing === undefined || rawScheduler.timestep_spacing === null)) {
     // Stable Diffusion folders ship PNDM/DDIM scheduler configs written before diffusers had
     // timestep_spacing; those schedulers default to "leading" (with steps_offset), not linspace.
     scheduler = { ...scheduler, timestepSpacing: 'leading' };
   }
 
-  const classifierPath = optionalOnnx(folder, 'classifier');
+  const classifierPath = onnxFile(folder, dir, 'classifier/model.onnx');
   let classLabels: string[] | undefined;
   if (classifierPath) {
-    const config = readJson(folder, 'classifier/config.json', true);
-    if (!isObject(config) || !Number.isInteger(config.num_classes) || (config.num_classes as number) < 1) {
-      throw new ModelFolderError(dir, 'classifier/config.json needs "num_classes" (a positive integer)');
+    const config = readJson(folder, dir, 'classifier/config.json', true);
+    // Checked before anything is allocated for the labels: a huge count would take gigabytes.
+    if (!isObject(config) || !Number.isInteger(config.num_classes) || (config.num_classes as number) < 1 || (config.num_classes as number) > MAX_CLASSES) {
+      throw new ModelFolderError(dir, `classifier/config.json needs "num_classes" (an integer from 1 to ${MAX_CLASSES})${isObject(config) && config.num_classes !== undefined ? `, got ${shownValue(config.num_classes)}` : ''}`);
     }
     const count = config.num_classes as number;
     const labels = config.labels;
@@ -102,7 +167,7 @@ export function readModelFolder(dir: string): ModelFolder {
     classLabels = (labels as string[] | undefined) ?? Array.from({ length: count }, (_, i) => `class ${i}`);
   }
 
-  const studio = readJson(folder, 'studio.json', false);
+  const studio = readJson(folder, dir, 'studio.json', false);
   if (studio !== undefined && !isObject(studio)) throw new ModelFolderError(dir, 'studio.json must be a JSON object');
   const defaults = parseDefaults(folder, isObject(studio) ? studio.defaults : undefined);
   if (vaeDecoderPath) {
@@ -120,10 +185,10 @@ export function readModelFolder(dir: string): ModelFolder {
     unetPath,
     classifierPath,
     classLabels,
-    textEncoderPath: optionalOnnx(folder, 'text_encoder'),
+    textEncoderPath: onnxFile(folder, dir, 'text_encoder/model.onnx'),
     tokenizerDir: existsSync(tokenizerDir) ? tokenizerDir : undefined,
     vaeDecoderPath,
-    vaeEncoderPath: optionalOnnx(folder, 'vae_encoder'),
+    vaeEncoderPath: onnxFile(folder, dir, 'vae_encoder/model.onnx'),
     defaults,
     license: isObject(studio) && typeof studio.license === 'string' ? studio.license : undefined,
     description: isObject(studio) && typeof studio.description === 'string' ? studio.description : undefined,
@@ -138,7 +203,7 @@ export function readModelFolder(dir: string): ModelFolder {
 function latentFolderSide(folder: string): number {
   const read = (relative: string): unknown => {
     try {
-      return readJson(folder, relative, false);
+      return readJson(folder, folder, relative, false);
     } catch {
       return undefined;
     }
@@ -158,7 +223,7 @@ function parseDefaults(folder: string, raw: unknown): StudioDefaults {
   const num = (key: keyof StudioDefaults, check: (v: number) => boolean) => {
     const v = raw[key];
     if (v === undefined) return;
-    if (typeof v !== 'number' || !check(v)) throw new ModelFolderError(folder, `studio.json defaults.${key} is invalid: ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !check(v)) throw new ModelFolderError(folder, `studio.json defaults.${key} is invalid: ${shownValue(v)}`);
     (out as Record<string, unknown>)[key] = v;
   };
   if (raw.solver !== undefined) {

@@ -3,11 +3,11 @@
  * whose list lives in the data folder (models.json, written atomically). A model's id is
  * its absolute folder path.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelSummary } from '../../shared/contract';
 import { TASKS } from '../../shared/settings';
-import { writeFileAtomic } from '../io/files';
+import { InputFileError, readFileBounded, writeFileAtomic } from '../io/files';
 import { builtinModelDirs } from './catalog';
 import { type ModelFolder, readModelFolder } from './modelFolder';
 
@@ -29,6 +29,9 @@ export function summarize(folder: ModelFolder, builtin: boolean, size: { width: 
   };
 }
 
+/** models.json lists folder paths; a list this large is damaged, not a user's. */
+export const MAX_LIST_BYTES = 4 * 1024 * 1024;
+
 export class ModelRegistry {
   private readonly listFile: string;
 
@@ -37,14 +40,48 @@ export class ModelRegistry {
   }
 
   importedDirs(): string[] {
-    if (!existsSync(this.listFile)) return [];
+    let text: string | undefined;
     try {
-      const parsed = JSON.parse(readFileSync(this.listFile, 'utf8'));
-      return Array.isArray(parsed.imported) ? parsed.imported.filter((d: unknown): d is string => typeof d === 'string') : [];
+      text = readFileBounded(this.listFile, MAX_LIST_BYTES, 'models.json').toString('utf8');
+    } catch (error) {
+      if (!(error instanceof InputFileError)) throw error;
+      if (!this.listExists()) return [];
+      // Present but not a readable file of sane size (a folder, a FIFO, huge): damaged.
+    }
+    if (text !== undefined) {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+          const imported = (parsed as { imported?: unknown }).imported;
+          return Array.isArray(imported) ? imported.filter((d: unknown): d is string => typeof d === 'string') : [];
+        }
+      } catch {
+        // damaged: set aside below
+      }
+    }
+    this.setAside();
+    return [];
+  }
+
+  private listExists(): boolean {
+    try {
+      lstatSync(this.listFile);
+      return true;
     } catch {
-      // A damaged list must not lose the file: keep it aside and start empty.
-      writeFileAtomic(`${this.listFile}.damaged-${Date.now()}`, readFileSync(this.listFile));
-      return [];
+      return false;
+    }
+  }
+
+  /**
+   * A damaged list must not be lost, nor copied again on every call (folders() runs often):
+   * it is moved aside once, after which the list is simply absent until the next import
+   * writes a new one. A failed move (read-only folder) leaves it where it is, uncopied.
+   */
+  private setAside(): void {
+    try {
+      renameSync(this.listFile, `${this.listFile}.damaged-${Date.now()}`);
+    } catch {
+      // kept in place; importedDirs keeps answering [] without copying anything
     }
   }
 
