@@ -6,6 +6,20 @@
  * readNpy accepts 1.0 and 2.0; encodeNpy writes 1.0, as numpy itself does for such arrays.
  */
 
+/** A .npy file that cannot be read (or, with assertFinite, holds NaN or infinite values). */
+export class NpyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NpyError';
+  }
+}
+
+/**
+ * numpy (1.24+) refuses headers over 10000 bytes unless told otherwise; this reader allows far
+ * more, but not a header that is most of a huge file, which would only cost time to tokenize.
+ */
+export const MAX_HEADER_BYTES = 1024 * 1024;
+
 export interface NpyArray {
   shape: number[];
   data: Float32Array;
@@ -21,19 +35,54 @@ const V1_PREAMBLE_LENGTH = MAGIC.length + 4;
 /** NPY_MAXDIMS of numpy 1.x; within it the header always fits format 1.0's uint16 length. */
 const MAX_DIMS = 32;
 
-export function readNpy(buffer: Uint8Array): NpyArray {
+export interface ReadNpyOptions {
+  /** Refuse NaN and ±Infinity (assertFinite); names the file in that message, e.g. "--init-noise n.npy". */
+  requireFinite?: boolean;
+  what?: string;
+}
+
+/**
+ * Throws NpyError when `array` holds a NaN or infinite value, naming the first one by its index
+ * in the shape. Float data from outside (initial noise, latents) must be finite: one NaN spreads
+ * through every later step of a sampler and the result is silently black.
+ */
+export function assertFinite(array: NpyArray, what = 'npy'): void {
+  const { data, shape } = array;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      // v - v is NaN exactly for NaN and ±Infinity
+      const index: number[] = [];
+      let rest = i;
+      for (let d = shape.length - 1; d >= 0; d--) {
+        index.unshift(shape[d] === 0 ? 0 : rest % shape[d]);
+        rest = shape[d] === 0 ? 0 : Math.floor(rest / shape[d]);
+      }
+      throw new NpyError(`${what}: value at index [${index.join(', ')}] is ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}; values must be finite`);
+    }
+  }
+}
+
+export function readNpy(buffer: Uint8Array, options: ReadNpyOptions = {}): NpyArray {
+  const array = readNpyData(buffer);
+  if (options.requireFinite) assertFinite(array, options.what);
+  return array;
+}
+
+function readNpyData(buffer: Uint8Array): NpyArray {
+  if (!(buffer instanceof Uint8Array)) throw new NpyError('npy: input is not a Uint8Array');
   const { headerText, dataOffset } = readPreamble(buffer);
   const header = parseHeader(headerText);
   const itemSize = dtypeItemSize(header.descr);
   if (header.fortranOrder) {
-    throw new Error('npy: fortran_order True is not supported (expected C order)');
+    throw new NpyError('npy: fortran_order True is not supported (expected C order)');
   }
   const numel = header.shape.reduce((product, dim) => product * dim, 1);
   const expectedBytes = numel * itemSize;
   const actualBytes = buffer.length - dataOffset;
   if (actualBytes !== expectedBytes) {
     const problem = actualBytes < expectedBytes ? 'truncated data' : 'data length mismatch';
-    throw new Error(
+    throw new NpyError(
       `npy: ${problem}: shape ${pythonTuple(header.shape)} of '${header.descr}' needs ` +
         `${expectedBytes} bytes but ${actualBytes} follow the header`,
     );
@@ -50,16 +99,16 @@ export function readNpy(buffer: Uint8Array): NpyArray {
 
 export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
   if (shape.length > MAX_DIMS) {
-    throw new Error(`npy: ${shape.length} dimensions is more than numpy can load (${MAX_DIMS})`);
+    throw new NpyError(`npy: ${shape.length} dimensions is more than numpy can load (${MAX_DIMS})`);
   }
   for (const dim of shape) {
     if (!Number.isSafeInteger(dim) || dim < 0) {
-      throw new Error(`npy: shape entries must be non-negative integers, got [${shape.join(', ')}]`);
+      throw new NpyError(`npy: shape entries must be non-negative integers, got [${shape.join(', ')}]`);
     }
   }
   const numel = shape.reduce((product, dim) => product * dim, 1);
   if (numel !== data.length) {
-    throw new Error(`npy: shape ${pythonTuple(shape)} holds ${numel} values but data has ${data.length}`);
+    throw new NpyError(`npy: shape ${pythonTuple(shape)} holds ${numel} values but data has ${data.length}`);
   }
   const header = headerWithPadding(shape);
   const out = new Uint8Array(header.length + data.length * 4);
@@ -86,39 +135,41 @@ function pythonTuple(shape: readonly number[]): string {
 
 function readPreamble(buffer: Uint8Array): { headerText: string; dataOffset: number } {
   if (buffer.length < MAGIC.length + 2 || MAGIC.some((byte, i) => buffer[i] !== byte)) {
-    throw new Error('npy: not a .npy file (missing \\x93NUMPY magic)');
+    throw new NpyError('npy: not a .npy file (missing \\x93NUMPY magic)');
   }
   const major = buffer[MAGIC.length];
   const minor = buffer[MAGIC.length + 1];
   if ((major !== 1 && major !== 2) || minor !== 0) {
-    throw new Error(`npy: format version ${major}.${minor} is not supported (expected 1.0 or 2.0)`);
+    throw new NpyError(`npy: format version ${major}.${minor} is not supported (expected 1.0 or 2.0)`);
   }
   const lengthOffset = MAGIC.length + 2;
   const lengthSize = major === 1 ? 2 : 4;
   if (buffer.length < lengthOffset + lengthSize) {
-    throw new Error('npy: truncated header: the file ends inside the header length field');
+    throw new NpyError('npy: truncated header: the file ends inside the header length field');
   }
   const view = new DataView(buffer.buffer, buffer.byteOffset + lengthOffset, lengthSize);
   const headerLength = major === 1 ? view.getUint16(0, true) : view.getUint32(0, true);
   const headerStart = lengthOffset + lengthSize;
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new NpyError(`npy: header of ${headerLength} bytes is more than the ${MAX_HEADER_BYTES} this reads`);
+  }
   const dataOffset = headerStart + headerLength;
   if (buffer.length < dataOffset) {
-    throw new Error(
+    throw new NpyError(
       `npy: truncated header: declares ${headerLength} bytes but only ${buffer.length - headerStart} follow`,
     );
   }
-  let headerText = '';
-  for (let i = headerStart; i < dataOffset; i++) headerText += String.fromCharCode(buffer[i]);
+  const headerText = Buffer.from(buffer.buffer, buffer.byteOffset + headerStart, headerLength).toString('latin1');
   return { headerText, dataOffset };
 }
 
 function dtypeItemSize(descr: string): number {
-  const itemSize = SUPPORTED_DTYPES[descr];
-  if (itemSize !== undefined) return itemSize;
+  // Own keys only: '__proto__' or 'constructor' must not find Object.prototype's.
+  if (Object.hasOwn(SUPPORTED_DTYPES, descr)) return SUPPORTED_DTYPES[descr];
   if (descr.startsWith('>')) {
-    throw new Error(`npy: big-endian dtype '${descr}' is not supported (expected '<f4')`);
+    throw new NpyError(`npy: big-endian dtype '${descr}' is not supported (expected '<f4')`);
   }
-  throw new Error(`npy: dtype '${descr}' is not supported (expected '<f4')`);
+  throw new NpyError(`npy: dtype '${descr}' is not supported (expected '<f4')`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +191,7 @@ type Token =
 type HeaderValue = string | boolean | number[];
 
 function malformed(detail: string): Error {
-  return new Error(`npy: malformed header: ${detail}`);
+  return new NpyError(`npy: malformed header: ${detail}`);
 }
 
 function tokenize(text: string): Token[] {
