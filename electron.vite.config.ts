@@ -12,6 +12,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/cli/entry.ts'),
           benchEngine: resolve(__dirname, 'tools/bench/engine.ts'),
           benchGallery: resolve(__dirname, 'tools/bench/gallery.ts'),
+          benchSoak: resolve(__dirname, 'tools/bench/soak.ts'),
           serve: resolve(__dirname, 'src/main/server/main.ts'),
           engineProcess: resolve(__dirname, 'src/main/host/engineProcess.ts'),
           solverDocs: resolve(__dirname, 'tools/docs/solverDocs.ts'),
