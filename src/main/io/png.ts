@@ -16,6 +16,14 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { deflateSync, inflateSync } from 'node:zlib';
 
+/** A PNG that cannot be read or an image that cannot be encoded; every failure of this module. */
+export class PngError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PngError';
+  }
+}
+
 export interface RgbImage {
   width: number;
   height: number;
@@ -164,13 +172,13 @@ interface RawChunk {
 }
 
 function checkSignature(bytes: unknown): asserts bytes is Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw new Error('PNG: input is not a Uint8Array');
-  if (bytes.length < SIGNATURE.length) throw new Error('PNG: not a PNG file (bad signature)');
+  if (!(bytes instanceof Uint8Array)) throw new PngError('PNG: input is not a Uint8Array');
+  if (bytes.length < SIGNATURE.length) throw new PngError('PNG: not a PNG file (bad signature)');
   for (let i = 0; i < SIGNATURE.length; i++) {
     if (bytes[i] !== SIGNATURE[i]) {
       // §5.2: the signature's CR LF, SUB and LF bytes exist to detect text-mode transfers.
       const looksLikePng = i >= 4; // "\x89PNG" intact, only the CR LF SUB LF part damaged
-      throw new Error(looksLikePng ? 'PNG: not a PNG file (bad signature; damaged by a text-mode transfer?)' : 'PNG: not a PNG file (bad signature)');
+      throw new PngError(looksLikePng ? 'PNG: not a PNG file (bad signature; damaged by a text-mode transfer?)' : 'PNG: not a PNG file (bad signature)');
     }
   }
 }
@@ -181,7 +189,7 @@ function chunkTypeAt(bytes: Uint8Array, pos: number): string {
   for (let i = 0; i < 4; i++) {
     const b = bytes[pos + i];
     const letter = (b >= 65 && b <= 90) || (b >= 97 && b <= 122);
-    if (!letter) throw new Error(`PNG: invalid chunk type 0x${hex(readU32(bytes, pos), 8)} at byte ${pos - 4}`);
+    if (!letter) throw new PngError(`PNG: invalid chunk type 0x${hex(readU32(bytes, pos), 8)} at byte ${pos - 4}`);
     name += String.fromCharCode(b);
   }
   return name;
@@ -194,13 +202,13 @@ function chunkTypeAt(bytes: Uint8Array, pos: number): string {
 function* walkChunks(bytes: Uint8Array): Generator<RawChunk> {
   let pos = SIGNATURE.length;
   while (pos < bytes.length) {
-    if (bytes.length - pos < 8) throw new Error(`PNG: truncated chunk header at byte ${pos}`);
+    if (bytes.length - pos < 8) throw new PngError(`PNG: truncated chunk header at byte ${pos}`);
     const length = readU32(bytes, pos);
     const type = chunkTypeAt(bytes, pos + 4);
-    if (length > MAX_UINT31) throw new Error(`PNG: chunk ${type} at byte ${pos} declares length ${length}, more than 2^31-1`);
+    if (length > MAX_UINT31) throw new PngError(`PNG: chunk ${type} at byte ${pos} declares length ${length}, more than 2^31-1`);
     const remaining = bytes.length - pos - 12;
     if (length > remaining) {
-      throw new Error(`PNG: truncated chunk ${type} at byte ${pos} (declares ${length} data bytes, ${Math.max(0, remaining)} present before the CRC)`);
+      throw new PngError(`PNG: truncated chunk ${type} at byte ${pos} (declares ${length} data bytes, ${Math.max(0, remaining)} present before the CRC)`);
     }
     const end = pos + 8 + length;
     const crcOk = crc32(bytes, pos + 4, end) === readU32(bytes, end);
@@ -245,31 +253,31 @@ export const MAX_TEXT_CHUNKS = 4096;
 /** §11.2.2: 13 bytes; sizes 1..2^31-1; Table 11.1 depths; methods 0 (and interlace 0/1). */
 function parseHeader(chunk: RawChunk): Header {
   const d = chunk.data;
-  if (d.length !== 13) throw new Error(`PNG: IHDR chunk has length ${d.length}, expected 13`);
+  if (d.length !== 13) throw new PngError(`PNG: IHDR chunk has length ${d.length}, expected 13`);
   const width = readU32(d, 0);
   const height = readU32(d, 4);
-  if (width === 0 || width > MAX_UINT31) throw new Error(`PNG: invalid image width ${width} (must be 1 to 2^31-1)`);
-  if (height === 0 || height > MAX_UINT31) throw new Error(`PNG: invalid image height ${height} (must be 1 to 2^31-1)`);
+  if (width === 0 || width > MAX_UINT31) throw new PngError(`PNG: invalid image width ${width} (must be 1 to 2^31-1)`);
+  if (height === 0 || height > MAX_UINT31) throw new PngError(`PNG: invalid image height ${height} (must be 1 to 2^31-1)`);
   const [bitDepth, colorType, compression, filter, interlace] = d.subarray(8);
   const depths = ALLOWED_DEPTHS[colorType];
-  if (!depths) throw new Error(`PNG: invalid colour type ${colorType}`);
+  if (!depths) throw new PngError(`PNG: invalid colour type ${colorType}`);
   if (!depths.includes(bitDepth)) {
-    throw new Error(`PNG: unsupported bit depth ${bitDepth} for colour type ${colorType} (allowed: ${depths.join(', ')})`);
+    throw new PngError(`PNG: unsupported bit depth ${bitDepth} for colour type ${colorType} (allowed: ${depths.join(', ')})`);
   }
-  if (compression !== 0) throw new Error(`PNG: unknown compression method ${compression} (only 0 is defined)`);
-  if (filter !== 0) throw new Error(`PNG: unknown filter method ${filter} (only 0 is defined)`);
-  if (interlace > 1) throw new Error(`PNG: unknown interlace method ${interlace} (0 or 1 are defined)`);
+  if (compression !== 0) throw new PngError(`PNG: unknown compression method ${compression} (only 0 is defined)`);
+  if (filter !== 0) throw new PngError(`PNG: unknown filter method ${filter} (only 0 is defined)`);
+  if (interlace > 1) throw new PngError(`PNG: unknown interlace method ${interlace} (0 or 1 are defined)`);
   return { width, height, bitDepth, colorType, interlace };
 }
 
 /** §11.2.3: 1..256 RGB entries; forbidden for greyscale; for type 3 at most 2^depth entries. */
 function parsePalette(chunk: RawChunk, header: Header): Uint8Array {
   const { colorType, bitDepth } = header;
-  if (colorType === 0 || colorType === 4) throw new Error(`PNG: PLTE chunk is not allowed for colour type ${colorType}`);
+  if (colorType === 0 || colorType === 4) throw new PngError(`PNG: PLTE chunk is not allowed for colour type ${colorType}`);
   const n = chunk.data.length;
-  if (n === 0 || n % 3 !== 0 || n > 768) throw new Error(`PNG: PLTE chunk has length ${n} (must be a multiple of 3, 3 to 768)`);
+  if (n === 0 || n % 3 !== 0 || n > 768) throw new PngError(`PNG: PLTE chunk has length ${n} (must be a multiple of 3, 3 to 768)`);
   if (colorType === 3 && n / 3 > 1 << bitDepth) {
-    throw new Error(`PNG: PLTE chunk has ${n / 3} entries, more than bit depth ${bitDepth} can index`);
+    throw new PngError(`PNG: PLTE chunk has ${n / 3} entries, more than bit depth ${bitDepth} can index`);
   }
   return chunk.data;
 }
@@ -277,11 +285,11 @@ function parsePalette(chunk: RawChunk, header: Header): Uint8Array {
 /** §11.3.2.1: tRNS length per colour type; forbidden where an alpha channel exists. */
 function checkTransparency(trns: Uint8Array, header: Header, palette: Uint8Array | undefined): void {
   const t = header.colorType;
-  if (t === 4 || t === 6) throw new Error(`PNG: tRNS chunk is not allowed for colour type ${t} (it has an alpha channel)`);
-  if (t === 0 && trns.length !== 2) throw new Error(`PNG: tRNS chunk has length ${trns.length}, expected 2 for greyscale`);
-  if (t === 2 && trns.length !== 6) throw new Error(`PNG: tRNS chunk has length ${trns.length}, expected 6 for truecolour`);
+  if (t === 4 || t === 6) throw new PngError(`PNG: tRNS chunk is not allowed for colour type ${t} (it has an alpha channel)`);
+  if (t === 0 && trns.length !== 2) throw new PngError(`PNG: tRNS chunk has length ${trns.length}, expected 2 for greyscale`);
+  if (t === 2 && trns.length !== 6) throw new PngError(`PNG: tRNS chunk has length ${trns.length}, expected 6 for truecolour`);
   if (t === 3 && palette && trns.length > palette.length / 3) {
-    throw new Error(`PNG: tRNS chunk has ${trns.length} entries, more than the ${palette.length / 3} palette entries`);
+    throw new PngError(`PNG: tRNS chunk has ${trns.length} entries, more than the ${palette.length / 3} palette entries`);
   }
 }
 
@@ -296,38 +304,38 @@ function addChunk(s: PngStructure, c: RawChunk, idat: IdatState): void {
   const where = `at byte ${c.offset}`;
   switch (c.type) {
     case 'IHDR':
-      throw new Error(`PNG: second IHDR chunk ${where}`);
+      throw new PngError(`PNG: second IHDR chunk ${where}`);
     case 'PLTE':
-      if (s.palette) throw new Error(`PNG: second PLTE chunk ${where}`);
-      if (idat !== 'before') throw new Error(`PNG: PLTE chunk ${where} comes after IDAT`);
-      if (s.trns) throw new Error(`PNG: PLTE chunk ${where} comes after tRNS`);
+      if (s.palette) throw new PngError(`PNG: second PLTE chunk ${where}`);
+      if (idat !== 'before') throw new PngError(`PNG: PLTE chunk ${where} comes after IDAT`);
+      if (s.trns) throw new PngError(`PNG: PLTE chunk ${where} comes after tRNS`);
       s.palette = parsePalette(c, s.header);
       return;
     case 'tRNS':
-      if (s.trns) throw new Error(`PNG: second tRNS chunk ${where}`);
-      if (idat !== 'before') throw new Error(`PNG: tRNS chunk ${where} comes after IDAT`);
+      if (s.trns) throw new PngError(`PNG: second tRNS chunk ${where}`);
+      if (idat !== 'before') throw new PngError(`PNG: tRNS chunk ${where} comes after IDAT`);
       checkTransparency(c.data, s.header, s.palette);
-      if (s.header.colorType === 3 && !s.palette) throw new Error(`PNG: tRNS chunk ${where} comes before PLTE`);
+      if (s.header.colorType === 3 && !s.palette) throw new PngError(`PNG: tRNS chunk ${where} comes before PLTE`);
       s.trns = c.data;
       return;
     case 'IDAT':
-      if (idat === 'after') throw new Error(`PNG: IDAT chunks are not consecutive (IDAT ${where} follows another chunk)`);
+      if (idat === 'after') throw new PngError(`PNG: IDAT chunks are not consecutive (IDAT ${where} follows another chunk)`);
       if (s.idat.count === 0) s.idat.offset = c.offset;
       s.idat.count++;
       s.idat.bytes += c.data.length;
       return;
     case 'IEND':
-      if (c.data.length !== 0) throw new Error(`PNG: IEND chunk has ${c.data.length} data bytes, expected 0`);
+      if (c.data.length !== 0) throw new PngError(`PNG: IEND chunk has ${c.data.length} data bytes, expected 0`);
       return;
     case 'tEXt':
     case 'zTXt':
     case 'iTXt':
-      if (s.textChunks.length >= MAX_TEXT_CHUNKS) throw new Error(`PNG: more than ${MAX_TEXT_CHUNKS} text chunks`);
+      if (s.textChunks.length >= MAX_TEXT_CHUNKS) throw new PngError(`PNG: more than ${MAX_TEXT_CHUNKS} text chunks`);
       s.textChunks.push(c);
       return;
     default:
       // §5.4: a decoder that meets an unknown critical chunk cannot show the image correctly.
-      if (isCritical(c.type)) throw new Error(`PNG: unknown critical chunk ${c.type} ${where}`);
+      if (isCritical(c.type)) throw new PngError(`PNG: unknown critical chunk ${c.type} ${where}`);
   }
 }
 
@@ -341,9 +349,9 @@ function parseStructure(bytes: Uint8Array): PngStructure {
   let idat: IdatState = 'before';
   let ended = false;
   for (const c of walkChunks(bytes)) {
-    if (!c.crcOk) throw new Error(`PNG: CRC mismatch in chunk ${c.type} at byte ${c.offset}`);
+    if (!c.crcOk) throw new PngError(`PNG: CRC mismatch in chunk ${c.type} at byte ${c.offset}`);
     if (!s) {
-      if (c.type !== 'IHDR') throw new Error(`PNG: first chunk is ${c.type}, expected IHDR`);
+      if (c.type !== 'IHDR') throw new PngError(`PNG: first chunk is ${c.type}, expected IHDR`);
       s = { header: parseHeader(c), idat: { offset: -1, count: 0, bytes: 0 }, textChunks: [] };
       continue;
     }
@@ -352,10 +360,10 @@ function parseStructure(bytes: Uint8Array): PngStructure {
     if (c.type === 'IDAT') idat = 'inside';
     ended = c.type === 'IEND';
   }
-  if (!s) throw new Error('PNG: file ends after the signature (no IHDR chunk)');
-  if (!ended) throw new Error('PNG: missing IEND chunk (file truncated?)');
-  if (s.idat.count === 0) throw new Error('PNG: no IDAT chunk (image data missing)');
-  if (s.header.colorType === 3 && !s.palette) throw new Error('PNG: colour type 3 (indexed) requires a PLTE chunk');
+  if (!s) throw new PngError('PNG: file ends after the signature (no IHDR chunk)');
+  if (!ended) throw new PngError('PNG: missing IEND chunk (file truncated?)');
+  if (s.idat.count === 0) throw new PngError('PNG: no IDAT chunk (image data missing)');
+  if (s.header.colorType === 3 && !s.palette) throw new PngError('PNG: colour type 3 (indexed) requires a PLTE chunk');
   return s;
 }
 
@@ -384,29 +392,29 @@ function decodeUtf8(bytes: Uint8Array, what: string): string {
   try {
     return UTF8.decode(bytes);
   } catch {
-    throw new Error(`PNG: ${what} is not valid UTF-8`);
+    throw new PngError(`PNG: ${what} is not valid UTF-8`);
   }
 }
 
 /** Splits at the first NUL: the keyword (§11.3.4.2) and what follows. */
 function splitKeyword(c: RawChunk): { keyword: string; rest: Uint8Array } {
   const nul = c.data.indexOf(0);
-  if (nul < 0) throw new Error(`PNG: ${c.type} chunk at byte ${c.offset} has no NUL separator after its keyword`);
+  if (nul < 0) throw new PngError(`PNG: ${c.type} chunk at byte ${c.offset} has no NUL separator after its keyword`);
   const keyword = latin1ToString(c.data.subarray(0, nul));
   const problem = keywordProblem(keyword);
-  if (problem) throw new Error(`PNG: ${c.type} chunk at byte ${c.offset}: keyword ${problem}`);
+  if (problem) throw new PngError(`PNG: ${c.type} chunk at byte ${c.offset}: keyword ${problem}`);
   return { keyword, rest: c.data.subarray(nul + 1) };
 }
 
 /** Inflates a text chunk's zlib stream (§10.3), never past the remaining text budget. */
 function inflateText(c: RawChunk, compressed: Uint8Array, budget: number): Uint8Array {
-  const overLimit = () => new Error(`PNG: ${c.type} chunk at byte ${c.offset} inflates beyond the ${MAX_TEXT_BYTES}-byte text limit`);
+  const overLimit = () => new PngError(`PNG: ${c.type} chunk at byte ${c.offset} inflates beyond the ${MAX_TEXT_BYTES}-byte text limit`);
   let raw: Uint8Array;
   try {
     raw = inflateSync(compressed, { maxOutputLength: Math.max(1, budget) }); // zlib refuses a limit of 0
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw overLimit();
-    throw new Error(`PNG: corrupt zlib data in ${c.type} chunk at byte ${c.offset} (${(e as Error).message})`);
+    throw new PngError(`PNG: corrupt zlib data in ${c.type} chunk at byte ${c.offset} (${(e as Error).message})`);
   }
   if (raw.length > budget) throw overLimit();
   return raw;
@@ -414,15 +422,15 @@ function inflateText(c: RawChunk, compressed: Uint8Array, budget: number): Uint8
 
 function latin1Text(c: RawChunk, bytes: Uint8Array): string {
   // §11.3.4.3: the text of tEXt and zTXt contains no NUL.
-  if (bytes.includes(0)) throw new Error(`PNG: ${c.type} chunk at byte ${c.offset} has a NUL in its text`);
+  if (bytes.includes(0)) throw new PngError(`PNG: ${c.type} chunk at byte ${c.offset} has a NUL in its text`);
   return latin1ToString(bytes);
 }
 
 /** §11.3.4.4 zTXt: keyword NUL method(0) zlib-stream. */
 function decodeZtxt(c: RawChunk, budget: number): TextEntry & { inflated: number } {
   const { keyword, rest } = splitKeyword(c);
-  if (rest.length < 1) throw new Error(`PNG: truncated chunk zTXt at byte ${c.offset} (no compression method)`);
-  if (rest[0] !== 0) throw new Error(`PNG: zTXt chunk at byte ${c.offset} has unknown compression method ${rest[0]}`);
+  if (rest.length < 1) throw new PngError(`PNG: truncated chunk zTXt at byte ${c.offset} (no compression method)`);
+  if (rest[0] !== 0) throw new PngError(`PNG: zTXt chunk at byte ${c.offset} has unknown compression method ${rest[0]}`);
   const raw = inflateText(c, rest.subarray(1), budget);
   return { keyword, text: latin1Text(c, raw), inflated: raw.length };
 }
@@ -430,13 +438,13 @@ function decodeZtxt(c: RawChunk, budget: number): TextEntry & { inflated: number
 /** §11.3.4.5 iTXt: keyword NUL flag method language NUL translated-keyword NUL text. */
 function decodeItxt(c: RawChunk, budget: number): TextEntry & { inflated: number } {
   const { keyword, rest } = splitKeyword(c);
-  if (rest.length < 2) throw new Error(`PNG: truncated chunk iTXt at byte ${c.offset} (no compression flag and method)`);
+  if (rest.length < 2) throw new PngError(`PNG: truncated chunk iTXt at byte ${c.offset} (no compression flag and method)`);
   const [flag, method] = rest;
-  if (flag > 1) throw new Error(`PNG: iTXt chunk at byte ${c.offset} has invalid compression flag ${flag}`);
-  if (flag === 1 && method !== 0) throw new Error(`PNG: iTXt chunk at byte ${c.offset} has unknown compression method ${method}`);
+  if (flag > 1) throw new PngError(`PNG: iTXt chunk at byte ${c.offset} has invalid compression flag ${flag}`);
+  if (flag === 1 && method !== 0) throw new PngError(`PNG: iTXt chunk at byte ${c.offset} has unknown compression method ${method}`);
   const langEnd = rest.indexOf(0, 2);
   const transEnd = langEnd < 0 ? -1 : rest.indexOf(0, langEnd + 1);
-  if (transEnd < 0) throw new Error(`PNG: truncated chunk iTXt at byte ${c.offset} (language tag or translated keyword not terminated)`);
+  if (transEnd < 0) throw new PngError(`PNG: truncated chunk iTXt at byte ${c.offset} (language tag or translated keyword not terminated)`);
   const body = rest.subarray(transEnd + 1);
   const raw = flag === 1 ? inflateText(c, body, budget) : body;
   const text = decodeUtf8(raw, `text of iTXt chunk at byte ${c.offset}`);
@@ -515,7 +523,7 @@ function layoutPasses(h: Header): { passes: Pass[]; totalBytes: number } {
 
 function checkedMaxPixels(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_PIXELS;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 1) throw new Error(`PNG: maxPixels must be a number >= 1 (got ${String(value)})`);
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 1) throw new PngError(`PNG: maxPixels must be a number >= 1 (got ${String(value)})`);
   return value;
 }
 
@@ -523,10 +531,10 @@ function checkedMaxPixels(value: number | undefined): number {
 function checkSize(h: Header, maxPixels: number, totalBytes: number): void {
   const pixels = h.width * h.height;
   if (pixels > maxPixels) {
-    throw new Error(`PNG: image is ${h.width} x ${h.height} = ${pixels} pixels, more than the limit of ${maxPixels} (maxPixels)`);
+    throw new PngError(`PNG: image is ${h.width} x ${h.height} = ${pixels} pixels, more than the limit of ${maxPixels} (maxPixels)`);
   }
   const limit = Math.min(bufferConstants.MAX_LENGTH, Number.MAX_SAFE_INTEGER);
-  if (pixels * 4 > limit || totalBytes > limit) throw new Error(`PNG: image of ${h.width} x ${h.height} is too large to decode in memory`);
+  if (pixels * 4 > limit || totalBytes > limit) throw new PngError(`PNG: image of ${h.width} x ${h.height} is too large to decode in memory`);
 }
 
 /** The data of the consecutive IDAT chunks, joined (already validated by parseStructure). */
@@ -549,11 +557,11 @@ function inflateImageData(compressed: Uint8Array, expected: number): Uint8Array 
     raw = inflateSync(compressed, { maxOutputLength: expected });
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`PNG: image data inflates to more than the expected ${expected} bytes`);
+      throw new PngError(`PNG: image data inflates to more than the expected ${expected} bytes`);
     }
-    throw new Error(`PNG: corrupt zlib data in IDAT (${(e as Error).message})`);
+    throw new PngError(`PNG: corrupt zlib data in IDAT (${(e as Error).message})`);
   }
-  if (raw.length !== expected) throw new Error(`PNG: image data inflates to ${raw.length} bytes, expected ${expected}`);
+  if (raw.length !== expected) throw new PngError(`PNG: image data inflates to ${raw.length} bytes, expected ${expected}`);
   return raw;
 }
 
@@ -580,7 +588,7 @@ function unfilterPass(raw: Uint8Array, pass: Pass, bpp: number, passIndex: numbe
     const prev = y > 0 ? cur - stride : -1;
     if (filter > 4) {
       const where = interlaced ? `row ${y} of interlace pass ${passIndex + 1}` : `row ${y}`;
-      throw new Error(`PNG: invalid filter type ${filter} in ${where}`);
+      throw new PngError(`PNG: invalid filter type ${filter} in ${where}`);
     }
     unfilterRow(raw, filter, cur, prev, pass.rowBytes, bpp);
   }
@@ -685,7 +693,7 @@ function putRow(samples: Uint16Array, width: number, c: Colours, out: Uint8Array
       case 3: {
         const index = samples[x];
         if (index >= c.paletteSize!) {
-          throw new Error(`PNG: palette index ${index} out of range (palette has ${c.paletteSize} entries) at pixel ${x} of ${rowLabel()}`);
+          throw new PngError(`PNG: palette index ${index} out of range (palette has ${c.paletteSize} entries) at pixel ${x} of ${rowLabel()}`);
         }
         out.set(c.lut!.subarray(4 * index, 4 * index + 4), o);
         break;
@@ -755,30 +763,30 @@ function makeChunk(type: string, data: Uint8Array): Uint8Array {
 function checkImage(image: RgbImage | RgbaImage): void {
   const { width, height, channels, data } = image;
   for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > MAX_UINT31) throw new Error(`PNG: cannot encode ${name} ${v} (must be an integer 1 to 2^31-1)`);
+    if (!Number.isInteger(v) || v < 1 || v > MAX_UINT31) throw new PngError(`PNG: cannot encode ${name} ${v} (must be an integer 1 to 2^31-1)`);
   }
-  if (channels !== 3 && channels !== 4) throw new Error(`PNG: cannot encode ${String(channels)} channels (3 or 4)`);
-  if (!(data instanceof Uint8Array)) throw new Error('PNG: image data must be a Uint8Array');
+  if (channels !== 3 && channels !== 4) throw new PngError(`PNG: cannot encode ${String(channels)} channels (3 or 4)`);
+  if (!(data instanceof Uint8Array)) throw new PngError('PNG: image data must be a Uint8Array');
   if (data.length !== width * height * channels) {
-    throw new Error(`PNG: image data has ${data.length} bytes, expected ${width} x ${height} x ${channels} = ${width * height * channels}`);
+    throw new PngError(`PNG: image data has ${data.length} bytes, expected ${width} x ${height} x ${channels} = ${width * height * channels}`);
   }
 }
 
 function checkKeyword(keyword: string, option: string): void {
   const problem = keywordProblem(keyword);
-  if (problem) throw new Error(`PNG: ${option} keyword ${JSON.stringify(keyword)} ${problem}`);
+  if (problem) throw new PngError(`PNG: ${option} keyword ${JSON.stringify(keyword)} ${problem}`);
 }
 
 /** §11.3.4.3 tEXt: keyword NUL text, both Latin-1, no NUL in the text. */
 function textChunkData(keyword: string, text: string): Uint8Array {
   checkKeyword(keyword, 'text');
-  if (typeof text !== 'string') throw new Error(`PNG: text value for keyword ${JSON.stringify(keyword)} is not a string`);
+  if (typeof text !== 'string') throw new PngError(`PNG: text value for keyword ${JSON.stringify(keyword)} is not a string`);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c > 0xff) {
-      throw new Error(`PNG: text value for keyword ${JSON.stringify(keyword)} is not Latin-1 (U+${hex(c, 4)} at index ${i}); pass it in the itxt option, which stores UTF-8`);
+      throw new PngError(`PNG: text value for keyword ${JSON.stringify(keyword)} is not Latin-1 (U+${hex(c, 4)} at index ${i}); pass it in the itxt option, which stores UTF-8`);
     }
-    if (c === 0) throw new Error(`PNG: text value for keyword ${JSON.stringify(keyword)} contains NUL`);
+    if (c === 0) throw new PngError(`PNG: text value for keyword ${JSON.stringify(keyword)} contains NUL`);
   }
   return Buffer.from(`${keyword}\0${text}`, 'latin1');
 }
@@ -786,9 +794,9 @@ function textChunkData(keyword: string, text: string): Uint8Array {
 /** §11.3.4.5 iTXt, uncompressed: keyword NUL 0 0 (empty language tag) NUL (empty translated keyword) NUL UTF-8 text. */
 function itxtChunkData(keyword: string, text: string): Uint8Array {
   checkKeyword(keyword, 'itxt');
-  if (typeof text !== 'string') throw new Error(`PNG: itxt value for keyword ${JSON.stringify(keyword)} is not a string`);
+  if (typeof text !== 'string') throw new PngError(`PNG: itxt value for keyword ${JSON.stringify(keyword)} is not a string`);
   // With the u flag this class matches only unpaired surrogates, which UTF-8 cannot represent.
-  if (/[\uD800-\uDFFF]/u.test(text)) throw new Error(`PNG: itxt value for keyword ${JSON.stringify(keyword)} contains an unpaired surrogate`);
+  if (/[\uD800-\uDFFF]/u.test(text)) throw new PngError(`PNG: itxt value for keyword ${JSON.stringify(keyword)} contains an unpaired surrogate`);
   const head = Buffer.from(`${keyword}\0\0\0\0\0`, 'latin1');
   return concatBytes([head, Buffer.from(text, 'utf8')]);
 }
