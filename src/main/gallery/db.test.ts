@@ -94,7 +94,8 @@ describe('openDatabase', () => {
   test('a file that is not a database is a clear error', () => {
     const file = path.join(dir, 'junk.sqlite');
     writeFileSync(file, 'this is not a SQLite database, it is a text file of some length'.repeat(20));
-    expect(() => openDatabase(file)).toThrow(/cannot open gallery database .*junk\.sqlite: file is not a database/);
+    expect(() => openDatabase(file)).toThrow(/gallery database .*junk\.sqlite cannot be opened: file is not a database\. Nothing was changed.*gallery recover/);
+    expect(readFileSync(file, 'utf8')).toMatch(/^this is not a SQLite database/);
   });
 });
 

@@ -146,6 +146,41 @@ export class DatabaseVersionError extends Error {
   }
 }
 
+/**
+ * The database cannot be trusted: it is not a database, is damaged, or is empty (or missing)
+ * while the images it described are still there. Nothing is changed when this is thrown: the
+ * file is neither replaced nor repaired, and no image is moved. The way out is
+ * `split-studio gallery recover` (GalleryStore.recover), which moves the file aside and
+ * rebuilds the rows from the images' own metadata.
+ */
+export class DatabaseDamagedError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(
+      `gallery database ${file} ${problem}. Nothing was changed and no image was moved. ` +
+        'Run `split-studio gallery recover` to keep the file aside and rebuild the gallery from the images\' own metadata.',
+    );
+    this.name = 'DatabaseDamagedError';
+  }
+}
+
+/** SQLite's codes for a file that is not a database or whose pages are damaged. */
+export function isDamage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'));
+}
+
+export interface OpenDatabaseOptions {
+  /**
+   * Called when the database has no schema yet (new, or emptied outside the app), before
+   * anything is written to it; throwing refuses to create the schema. GalleryStore refuses
+   * when images are present: their rows are lost, and an empty gallery would hide that.
+   */
+  beforeCreate?: () => void;
+}
+
 function userVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
@@ -172,10 +207,10 @@ export function migrate(db: Database, file: string, steps: readonly string[] = M
 
 /**
  * Opens (creating if needed) the gallery database and brings its schema up to date. Throws
- * DatabaseVersionError for a database from a newer build, and an Error naming the file for one
- * that is not a SQLite database.
+ * DatabaseVersionError for a database from a newer build, DatabaseDamagedError for a file that
+ * is not a SQLite database or is damaged, and whatever `beforeCreate` throws.
  */
-export function openDatabase(file: string): Database {
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Database {
   let db: Database;
   try {
     // Under Electron, `npm start` supplies a build of the addon for Electron's ABI (tools/start.mjs).
@@ -189,8 +224,10 @@ export function openDatabase(file: string): Database {
     try {
       version = userVersion(db); // the first read: fails here for a file that is not a database
     } catch (error) {
+      if (isDamage(error)) throw new DatabaseDamagedError(file, `cannot be opened: ${(error as Error).message}`);
       throw new Error(`cannot open gallery database ${file}: ${(error as Error).message}`, { cause: error });
     }
+    if (version === 0) options.beforeCreate?.();
     // Refuse before anything is written (switching to WAL would already change the file).
     if (version > SCHEMA_VERSION) throw new DatabaseVersionError(file, version, SCHEMA_VERSION);
     db.pragma('journal_mode = WAL');

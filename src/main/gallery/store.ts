@@ -25,8 +25,10 @@ import { MAX_TAGS, MAX_TAG_LENGTH, settingsSchema, type CostReport, type Generat
 import { solverInfo } from '../../shared/solvers';
 import { writeFileAtomic } from '../io/files';
 import { decodePng, encodePng } from '../io/png';
-import { openDatabase, type Database } from './db';
-import { pngTextOptions } from './pngMetadata';
+import { DatabaseDamagedError, isDamage, openDatabase, type Database } from './db';
+import { pngModelRef } from './importPng';
+import { STUDIO_KEYWORD, pngTextOptions } from './pngMetadata';
+import { readPngText } from '../io/png';
 
 /** What made an image besides its settings: enough to tell why a re-run might differ. */
 export interface Fingerprint {
@@ -141,6 +143,23 @@ export interface GalleryOptions {
   /** Test hooks: simulate a crash at a point inside add(). */
   hooks?: { afterFilesWritten?: (files: { image: string; thumbnail: string }) => void };
 }
+
+export interface RecoverOptions {
+  /** The model folder for a model name (and short hash) read from a PNG; default: the name itself. */
+  modelIdFor?: (name: string, hash: string | null) => string | null;
+  now?: () => Date;
+}
+
+export interface RecoverReport {
+  /** Where the untrusted database files are now (renamed, never deleted). */
+  movedAside: string[];
+  /** Ids of the rebuilt rows, oldest image first. */
+  recovered: number[];
+  /** Images left as they were, with why. */
+  skipped: { file: string; reason: string }[];
+}
+
+export const RECOVERED_WARNING = 'recovered from the image\'s own metadata by `gallery recover`: cost, duration, provider, engine fingerprint, tags and favourite were not recorded there';
 
 export class GalleryError extends Error {
   constructor(
@@ -410,17 +429,144 @@ export class GalleryStore {
     this.openReport = this.reconcile();
   }
 
-  /** Opens (creating) the gallery in `dataDir` and reconciles files with rows. */
+  /**
+   * Opens (creating) the gallery in `dataDir` and reconciles files with rows. A database that
+   * cannot be trusted is refused with DatabaseDamagedError before anything is written or
+   * moved: one that is not a database or is damaged, and one that is missing or empty (no
+   * schema) while images/ still holds this store's images. Creating an empty gallery there
+   * would hide the lost history, and reconcile would then move every image to recovered/.
+   */
   static open(dataDir: string, options: GalleryOptions = {}): GalleryStore {
     const dir = path.resolve(dataDir);
     for (const sub of ['images', 'thumbnails', 'recovered']) mkdirSync(path.join(dir, sub), { recursive: true });
-    const db = openDatabase(path.join(dir, DATABASE_FILE));
+    const file = path.join(dir, DATABASE_FILE);
+    const images = () => listFiles(path.join(dir, 'images')).filter((n) => FILE_NAME_RE.test(n)).length;
+    const orphaned = (what: string) => {
+      const count = images();
+      if (count > 0) throw new DatabaseDamagedError(file, `${what}, but ${path.join(dir, 'images')} holds ${count} of its images`);
+    };
+    // Checked before opening: SQLite would create the missing file.
+    if (!existsSync(file)) orphaned('is missing');
+    const db = openDatabase(file, { beforeCreate: () => orphaned('is empty (it has no tables)') });
     try {
       return new GalleryStore(dir, db, options);
     } catch (error) {
       db.close();
+      // Damage deeper in the file shows up on the first reads (reconcile's).
+      if (isDamage(error)) throw new DatabaseDamagedError(file, `is damaged: ${(error as Error).message}`);
       throw error;
     }
+  }
+
+  /**
+   * Rebuilds a gallery whose database cannot be trusted from the images' own metadata (the
+   * `split-studio` settings chunk every gallery PNG carries). The database file (with its -wal
+   * and -shm) is first renamed aside, never deleted; a fresh one is created; then every PNG in
+   * images/, and every PNG with settings that an earlier reconcile moved to recovered/ (moved
+   * back into images/), gets a row, oldest file first. What the PNG does not carry (cost,
+   * duration, provider, engine fingerprint, tags, favourites, trash) is recorded as unknown,
+   * with a warning on the row. Files without readable settings stay where they are.
+   * Refuses (GalleryError 'invalid') when the database opens fine: nothing to recover.
+   */
+  static recover(dataDir: string, options: RecoverOptions = {}): RecoverReport {
+    const dir = path.resolve(dataDir);
+    const file = path.join(dir, DATABASE_FILE);
+    try {
+      GalleryStore.open(dir, { orphanGraceMs: Number.POSITIVE_INFINITY }).close();
+      throw new GalleryError('invalid', `gallery database ${file} opens fine; there is nothing to recover`);
+    } catch (error) {
+      if (!(error instanceof DatabaseDamagedError)) throw error;
+    }
+    const now = options.now ?? (() => new Date());
+    const stamp = now().toISOString().replace(/[:.]/g, '-');
+    const movedAside: string[] = [];
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (!existsSync(file + suffix)) continue;
+      const target = uniquePath(dir, `gallery.damaged-${stamp}.sqlite${suffix}`);
+      renameSync(file + suffix, target);
+      movedAside.push(target);
+    }
+    const imagesDir = path.join(dir, 'images');
+    const thumbnailsDir = path.join(dir, 'thumbnails');
+    const recoveredDir = path.join(dir, 'recovered');
+    const candidates: { file: string; name: string | null; mtimeMs: number }[] = [];
+    for (const name of listFiles(imagesDir)) if (FILE_NAME_RE.test(name)) candidates.push({ file: path.join(imagesDir, name), name, mtimeMs: statSync(path.join(imagesDir, name)).mtimeMs });
+    for (const name of listFiles(recoveredDir)) if (name.endsWith('.png')) candidates.push({ file: path.join(recoveredDir, name), name: null, mtimeMs: statSync(path.join(recoveredDir, name)).mtimeMs });
+    candidates.sort((a, b) => a.mtimeMs - b.mtimeMs);
+
+    const db = openDatabase(file);
+    const recovered: number[] = [];
+    const skipped: { file: string; reason: string }[] = [];
+    try {
+      const insert = db.prepare<InsertParams>(INSERT_SQL);
+      for (const candidate of candidates) {
+        let settings: Settings;
+        let bytes: Buffer;
+        let size: { width: number; height: number };
+        try {
+          bytes = readFileSync(candidate.file);
+          const own = readPngText(bytes)[STUDIO_KEYWORD];
+          if (own === undefined) throw new Error(`no "${STUDIO_KEYWORD}" settings chunk`);
+          const parsed = settingsSchema.safeParse(JSON.parse(own));
+          if (!parsed.success) throw new Error(`invalid settings: ${parsed.error.issues[0].message}`);
+          settings = parsed.data;
+          size = decodePng(bytes);
+        } catch (error) {
+          // Left where it is: a file from elsewhere, or one this store cannot read.
+          if (candidate.name !== null) skipped.push({ file: candidate.file, reason: (error as Error).message.split('\n')[0] });
+          continue;
+        }
+        const ref = pngModelRef(bytes);
+        const modelName = ref.name ?? 'unknown model';
+        let name = candidate.name;
+        if (name === null) {
+          name = `${randomBytes(16).toString('hex')}.png`;
+          renameSync(candidate.file, path.join(imagesDir, name));
+        }
+        let thumbnail: string | null = name;
+        if (!existsSync(path.join(thumbnailsDir, name))) {
+          try {
+            writeFileAtomic(path.join(thumbnailsDir, name), encodePng({ ...downscaleBox(decodePng(bytes)), channels: 4 }));
+          } catch {
+            thumbnail = null;
+          }
+        }
+        const id = Number(
+          insert.run({
+            created_at: new Date(candidate.mtimeMs).toISOString(),
+            model_id: options.modelIdFor?.(modelName, ref.hash) ?? modelName,
+            model_name: modelName,
+            model_hash: ref.hash ?? '',
+            task: settings.task,
+            solver: settings.solver,
+            solver_order: solverInfo(settings.solver).order,
+            steps: settings.steps,
+            nfe: 0,
+            guidance: settings.guidance,
+            classifier_scale: settings.classifierScale,
+            seed: settings.seed,
+            width: size.width,
+            height: size.height,
+            spacing: typeof settings.spacing === 'string' ? settings.spacing : JSON.stringify(settings.spacing),
+            duration_ms: 0,
+            provider: 'unknown',
+            prompt: settings.prompt,
+            negative_prompt: settings.negativePrompt,
+            settings_json: JSON.stringify(settings),
+            cost_json: JSON.stringify({ nfe: 0, networkRows: 0, guidanceEvaluations: 0, classifierCalls: 0 }),
+            warnings_json: JSON.stringify([RECOVERED_WARNING]),
+            fingerprint_json: JSON.stringify({ engineVersion: 'unknown', onnxruntimeVersion: 'unknown', provider: 'unknown', modelHashes: {}, noiseGenerator: 'unknown' }),
+            parent_id: null,
+            image_file: name,
+            thumbnail_file: thumbnail,
+          }).lastInsertRowid,
+        );
+        recovered.push(id);
+      }
+    } finally {
+      db.close();
+    }
+    return { movedAside, recovered, skipped };
   }
 
   close(): void {
