@@ -10,6 +10,28 @@ export class UsageError extends Error {
   }
 }
 
+/** The contract's limit on --prompt and --negative (settingsSchema). */
+export const MAX_PROMPT_LENGTH = 2000;
+/** No argument this command takes is longer: prompts are at most 2000 characters, paths at most 4096 bytes. */
+export const MAX_ARGUMENT_LENGTH = 16 * 1024;
+
+/**
+ * Refuses an absurdly long argument before anything else runs: onnxruntime-node crashes
+ * (SIGSEGV) in a process whose command line is very long, so such a run must end before a
+ * model is opened, with a line saying which argument is at fault.
+ */
+export function checkArgumentLengths(argv: readonly string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg.length <= MAX_ARGUMENT_LENGTH) continue;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') ? (eq > 2 && eq < 64 ? arg.slice(0, eq) : `argument ${i + 1}`) : argv[i - 1]?.startsWith('--') ? argv[i - 1] : `argument ${i + 1}`;
+    const name = flag === '--prompt' || flag === '--negative' ? flag : flag.startsWith('--') ? `the value of ${flag}` : flag;
+    const limit = flag === '--prompt' || flag === '--negative' ? MAX_PROMPT_LENGTH : MAX_ARGUMENT_LENGTH;
+    throw new UsageError(`${name} must be at most ${limit} characters long, got ${arg.length}`);
+  }
+}
+
 export interface FlagSpec {
   /** Takes a value (`--steps 20`, `--steps=20`) or is a switch (`--json`). */
   value: boolean;

@@ -8,12 +8,12 @@ import type { GenerationSummary, Settings } from '../shared/contract';
 import { summarize } from '../main/models/registry';
 import { MAX_SEED, TASKS, countOf } from '../shared/settings';
 import { SOLVER_IDS } from '../shared/solvers';
-import { dataDir } from '../main/dataDir';
+import { dataDir, ensureDataDir } from '../main/dataDir';
 import { type InstalledModel, importPngSettings } from '../main/gallery/importPng';
 import { PngMetadataError } from '../main/gallery/pngMetadata';
 import { changedSettings, rerunReport } from '../main/gallery/rerun';
-import type { GalleryStore } from '../main/gallery/store';
-import { writeFileAtomic } from '../main/io/files';
+import { GalleryError, GalleryStore } from '../main/gallery/store';
+import { DatabaseDamagedError } from '../main/gallery/db';
 import { defaultModelDir } from '../main/models/catalog';
 import { type ModelFolder, ModelFolderError, readModelFolder } from '../main/models/modelFolder';
 import { MAIN_MODEL_FILE, modelHashes } from '../main/models/modelHashes';
@@ -21,7 +21,7 @@ import { ModelRegistry } from '../main/models/registry';
 import type { PixelModel } from '../main/pipelines/pixel';
 import { type ProviderName, defaultProviders, parseProviders } from '../main/runtime/sessions';
 import { type ParsedFlags, UsageError, choiceFlag, numberFlag, parseFlags, stringFlag } from './args';
-import { checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage } from './run';
+import { checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage, stageFile } from './run';
 
 export const GALLERY_USAGE = `gallery commands (the data folder: SPLIT_STUDIO_HOME, else the platform's user-data folder):
   split-studio gallery list [--search TEXT] [--limit N] [--offset N] [--model DIR] [--solver S] [--task T]
@@ -29,6 +29,8 @@ export const GALLERY_USAGE = `gallery commands (the data folder: SPLIT_STUDIO_HO
   split-studio gallery show ID [--json]
   split-studio gallery rerun ID [--solver S] [--steps N] [--seed S] [--guidance W] [--provider P] [--out FILE.png] [--json]
   split-studio gallery export ID --out FILE.png
+  split-studio gallery recover [--json]   a damaged or emptied gallery database: keep it aside (renamed) and
+                                          rebuild the rows from the images' own metadata
   split-studio import FILE.png [--model DIR] [--json] [--run [--out FILE.png] [--no-gallery] [--provider P]]`;
 
 /** "12" -> 12; anything else is a UsageError. */
@@ -244,8 +246,47 @@ function exportImage(argv: string[]): void {
     if (!image) throw new UsageError(`the image of generation ${id} is missing from the data folder`);
     return image;
   });
-  writeFileAtomic(out, readFileSync(file));
+  stageFile(out, readFileSync(file), '--out').commit();
   process.stdout.write(flags.has('json') ? JSON.stringify({ id, out: path.resolve(out) }) + '\n' : `${path.resolve(out)}\n`);
+}
+
+/**
+ * `gallery recover`: the way out of DatabaseDamagedError. The untrusted database is renamed
+ * aside (never deleted) and the rows are rebuilt from the PNGs' own settings; the model of each
+ * is found by the name the PNG gives among the installed models.
+ */
+function recover(argv: string[]): void {
+  const flags = parseFlags(argv, { json: { value: false } });
+  let dir: string;
+  try {
+    dir = ensureDataDir();
+  } catch (error) {
+    throw new UsageError(`data folder: ${(error as Error).message}`);
+  }
+  let folders: ModelFolder[] = [];
+  try {
+    folders = new ModelRegistry(dataDir()).folders().map((e) => e.folder);
+  } catch {
+    folders = [];
+  }
+  const modelIdFor = (name: string) => folders.find((f) => f.name.trim().toLowerCase() === name.trim().toLowerCase())?.dir ?? null;
+  let report;
+  try {
+    report = GalleryStore.recover(dir, { modelIdFor });
+  } catch (error) {
+    if (error instanceof GalleryError || error instanceof DatabaseDamagedError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (flags.has('json')) {
+    process.stdout.write(JSON.stringify(report) + '\n');
+    return;
+  }
+  const lines = [
+    ...report.movedAside.map((f) => `kept the damaged database as ${f}`),
+    `recovered ${countOf(report.recovered.length, 'generation')} from the images' metadata`,
+    ...report.skipped.map((s) => `left as it was: ${s.file} (${s.reason})`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 export async function galleryCommand(argv: string[]): Promise<void> {
@@ -259,12 +300,14 @@ export async function galleryCommand(argv: string[]): Promise<void> {
       return rerun(rest);
     case 'export':
       return exportImage(rest);
+    case 'recover':
+      return recover(rest);
     case undefined:
     case '--help':
       process.stdout.write(GALLERY_USAGE + '\n');
       return;
     default:
-      throw new UsageError(`unknown gallery command "${sub}" (list, show, rerun, export)`);
+      throw new UsageError(`unknown gallery command "${sub}" (list, show, rerun, export, recover)`);
   }
 }
 

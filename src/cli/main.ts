@@ -6,16 +6,16 @@ import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCA
 import { SOLVER_IDS } from '../shared/solvers';
 import { CancelledError } from '../main/engine/model';
 import { torchRandn } from '../main/engine/noise/torchRandn';
-import { writeFileAtomic } from '../main/io/files';
 import { encodeNpy, readNpy } from '../main/io/npy';
 import { decodePng } from '../main/io/png';
 import { defaultModelDir, listModels } from '../main/models/catalog';
 import { ModelFolderError, readModelFolder } from '../main/models/modelFolder';
+import { firstNonFinite } from '../main/pipelines/common';
 import type { RgbaImage } from '../main/pipelines/images';
 import { defaultProviders, parseProviders } from '../main/runtime/sessions';
-import { type ParsedFlags, UsageError, choiceFlag, intListFlag, numberFlag, parseFlags, stringFlag } from './args';
+import { MAX_PROMPT_LENGTH, type ParsedFlags, UsageError, checkArgumentLengths, choiceFlag, intListFlag, numberFlag, parseFlags, stringFlag } from './args';
 import { GALLERY_USAGE, galleryCommand, importCommand } from './gallery';
-import { checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage } from './run';
+import { MAX_NPY_BYTES, checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage, stageFile } from './run';
 
 const USAGE = `usage: split-studio <command> [options]
 
@@ -104,6 +104,11 @@ async function generate(argv: string[]): Promise<void> {
     clipX0: clip === undefined ? null : clip === 'on',
     strength: numberFlag(flags, 'strength', { above: 0, max: 1 }) ?? 1,
   };
+  // Checked before the model is opened: onnxruntime-node crashes (SIGSEGV) on a process whose
+  // command line is very long, and a prompt over the limit would be refused afterwards anyway.
+  for (const [flag, text] of [['--prompt', settings.prompt], ['--negative', settings.negativePrompt]] as const) {
+    if (text.length > MAX_PROMPT_LENGTH) throw new UsageError(`${flag} must be at most ${MAX_PROMPT_LENGTH} characters long, got ${text.length}`);
+  }
   if (!SOLVER_IDS.includes(settings.solver)) throw new UsageError(`unknown solver "${settings.solver}"; choose one of: ${SOLVER_IDS.join(', ')}`);
   if (settings.classLabel !== null && !folder.classLabels) throw new UsageError(`${folder.name} has no classifier, so --class cannot be used`);
   if (settings.classLabel !== null && settings.classLabel >= folder.classLabels!.length) {
@@ -119,10 +124,13 @@ async function generate(argv: string[]): Promise<void> {
   let initNoise: Float32Array | undefined;
   if (initNoiseFile) {
     try {
-      initNoise = readNpy(readInputFile(initNoiseFile, '--init-noise')).data;
+      initNoise = readNpy(readInputFile(initNoiseFile, '--init-noise', MAX_NPY_BYTES)).data;
     } catch (error) {
       throw new UsageError(error instanceof UsageError ? error.message : `--init-noise ${initNoiseFile}: ${(error as Error).message}`);
     }
+    // NaN or Inf would run to a black image that is then saved and recorded as a result.
+    const bad = firstNonFinite(initNoise);
+    if (bad !== -1) throw new UsageError(`--init-noise ${initNoiseFile}: value ${bad} is ${initNoise[bad]}; noise must be finite numbers`);
   }
   const initImage = readPngFlag(flags, 'init-image');
   const mask = readPngFlag(flags, 'mask');
@@ -158,18 +166,22 @@ function wrapUsage<T>(fn: () => T): T {
   }
 }
 
+const MAX_NPY_DIMENSIONS = 32;
+
 function noise(argv: string[]): void {
   const flags = parseFlags(argv, { seed: { value: true }, shape: { value: true }, out: { value: true } });
   const seed = numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED });
   if (seed === undefined) throw new UsageError('noise needs --seed');
   const shape = intListFlag(flags, 'shape', 1);
   if (!shape) throw new UsageError('noise needs --shape, e.g. --shape 1,4,64,64');
+  // The .npy header (and numpy) allow at most 32 dimensions.
+  if (shape.length > MAX_NPY_DIMENSIONS) throw new UsageError(`--shape has ${shape.length} dimensions; at most ${MAX_NPY_DIMENSIONS}`);
   const count = shape.reduce((a, b) => a * b, 1);
   if (count > 2 ** 28) throw new UsageError(`--shape ${shape.join(',')} has ${count} values; at most ${2 ** 28}`);
   const out = stringFlag(flags, 'out');
   if (!out) throw new UsageError('noise needs --out FILE.npy');
   checkOutputPath(out, '--out');
-  writeFileAtomic(out, encodeNpy(torchRandn(seed, shape), shape));
+  stageFile(out, encodeNpy(torchRandn(seed, shape), shape), '--out').commit();
 }
 
 function models(argv: string[]): void {
@@ -203,6 +215,7 @@ function models(argv: string[]): void {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    checkArgumentLengths(argv);
     switch (command) {
       case 'generate':
         await generate(rest);

@@ -4,7 +4,7 @@
  * gallery through GalleryStore (the only writer) with the studio's fingerprint, the user's
  * copy of the PNG with the same metadata chunks, and the JSON report.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type Settings, settingsSchema } from '../shared/contract';
@@ -13,10 +13,11 @@ import { countOf } from '../shared/settings';
 import { expectedCost } from '../shared/solvers';
 import { ensureDataDir } from '../main/dataDir';
 import { SettingsError } from '../main/engine/errors';
+import { CancelledError } from '../main/engine/model';
 import { makeFingerprint } from '../main/gallery/fingerprint';
 import { pngTextOptions } from '../main/gallery/pngMetadata';
 import { type Fingerprint, GalleryStore } from '../main/gallery/store';
-import { writeFileAtomic } from '../main/io/files';
+import { InputFileError, readFileBounded } from '../main/io/files';
 import { encodeNpy } from '../main/io/npy';
 import { encodePng } from '../main/io/png';
 import type { ModelFolder } from '../main/models/modelFolder';
@@ -29,17 +30,32 @@ import { UsageError } from './args';
 
 export const round = (ms: number) => Math.round(ms * 10) / 10;
 
-export function readInputFile(file: string, what: string): Uint8Array {
+/** The most a PNG input (--init-image, --mask, import) may weigh: far above any image this studio makes. */
+export const MAX_PNG_BYTES = 256 * 1024 * 1024;
+/** The most an .npy input may weigh: the largest noise `split-studio noise` writes (2^28 float32 values) and its header. */
+export const MAX_NPY_BYTES = 2 ** 28 * 4 + 1024 * 1024;
+
+/**
+ * A user's input file, read through readFileBounded: a device, FIFO, folder, missing or
+ * oversized file is a UsageError (exit 2, one line), never a hang or a crash.
+ */
+export function readInputFile(file: string, what: string, maxBytes = MAX_PNG_BYTES): Uint8Array {
   try {
-    return readFileSync(file);
+    return readFileBounded(file, maxBytes, `${what} ${file}`);
   } catch (error) {
-    throw new UsageError(`${what} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    if (error instanceof InputFileError) throw new UsageError(error.message);
+    throw new UsageError(`${what} ${file}: ${(error as Error).message}`);
   }
 }
 
-/** The output's folder must exist before any work starts, so a bad path fails fast. */
+/**
+ * An output path is checked before any work starts, so that a bad one fails fast and never
+ * after the run was recorded: its folder must exist and be writable, and the path itself must
+ * not be a folder.
+ */
 export function checkOutputPath(file: string, flag: string): string {
-  const dir = path.dirname(path.resolve(file));
+  const target = path.resolve(file);
+  const dir = path.dirname(target);
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
@@ -47,7 +63,66 @@ export function checkOutputPath(file: string, flag: string): string {
     isDir = false;
   }
   if (!isDir) throw new UsageError(`${flag} ${file}: folder ${dir} does not exist`);
+  let existing;
+  try {
+    existing = statSync(target);
+  } catch {
+    existing = undefined;
+  }
+  if (existing?.isDirectory()) throw new UsageError(`${flag} ${file}: is a folder; give a file name`);
+  if (existing && !existing.isFile()) throw new UsageError(`${flag} ${file}: is not a regular file (a device, pipe or socket)`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${file}: folder ${dir} is not writable`);
+  }
   return file;
+}
+
+/** A failed write (full disk, read-only file system, no permission) as one line. */
+export function writeProblem(what: string, error: unknown): UsageError {
+  const e = error as NodeJS.ErrnoException;
+  const reason: Record<string, string> = {
+    ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system', EACCES: 'permission denied',
+    EPERM: 'permission denied', EISDIR: 'is a folder', ENOENT: 'folder does not exist', EIO: 'input/output error',
+  };
+  return new UsageError(`cannot write ${what}: ${(e.code && reason[e.code]) || e.message.split('\n')[0]}${e.code ? ` (${e.code})` : ''}`);
+}
+
+/**
+ * A file written to a temporary name beside its target and renamed into place only by
+ * commit(): outputs are staged before the gallery records the run, so that a failed write
+ * leaves neither a row nor a partial file, and a failed record leaves no output.
+ */
+export interface StagedFile {
+  commit(): void;
+  discard(): void;
+}
+
+/** Test hook: replaces the write of staged outputs (simulates a full disk). */
+export const stagingIo = { writeFileSync: writeFileSync as (file: string, data: Uint8Array) => void };
+
+export function stageFile(target: string, bytes: Uint8Array, what: string): StagedFile {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    stagingIo.writeFileSync(temp, bytes);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw writeProblem(`${what} ${target}`, error);
+  }
+  return {
+    commit() {
+      try {
+        renameSync(temp, target);
+      } catch (error) {
+        rmSync(temp, { force: true });
+        throw writeProblem(`${what} ${target}`, error);
+      }
+    },
+    discard() {
+      rmSync(temp, { force: true });
+    },
+  };
 }
 
 /** Flags that set each setting, for messages about settings the gallery would refuse. */
@@ -75,8 +150,10 @@ export async function openModel(folder: ModelFolder, providers: readonly Provide
   try {
     return await openPixelModel(folder, providers);
   } catch (error) {
-    if (error instanceof ModelInputError || /could not open/.test((error as Error).message)) throw new UsageError(`${folder.dir}: ${(error as Error).message}`);
-    throw error;
+    // Opening reads only the model's own files (a broken .onnx, a UNet with inputs this build
+    // cannot drive): whatever fails here is the folder's problem, which the user can fix.
+    if (error instanceof CancelledError) throw error;
+    throw new UsageError(`${folder.dir}: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -105,10 +182,20 @@ export async function sampleImage(model: PixelModel, settings: Settings, inputs:
     return result;
   } catch (error) {
     if (error instanceof SettingsError || error instanceof ModelInputError) throw new UsageError(error.message);
+    // The classifier is opened on first use, inside the run: a broken classifier/model.onnx
+    // fails here. onnxruntime's own errors (a model whose inputs or outputs do not fit what it
+    // is fed) are the model folder's problem too, not this program's.
+    if (isModelFileError(error)) throw new UsageError(`${model.folder.dir}: ${(error as Error).message.split('\n')[0]}`);
     throw error;
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
+}
+
+/** An error raised by onnxruntime about a model file, rather than a fault in this program. */
+function isModelFileError(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof CancelledError) return false;
+  return /could not open|onnxruntime|\[ErrorCode|invalid dimensions|Unexpected input data type|Invalid (rank|argument|model|Feed|Output)|protobuf|Load model|is missing in 'feeds'|Non-zero status code/i.test(error.message);
 }
 
 /** The gallery in the data folder (SPLIT_STUDIO_HOME, else the platform's); a database it cannot use is a UsageError. */
@@ -161,31 +248,46 @@ export async function finish(options: {
 }): Promise<Finished> {
   const { gallery, model, settings, result } = options;
   const { fingerprint, modelHash } = await fingerprintOf(model);
+  // The same encoding as the gallery's file (GalleryStore.add encodes these settings with these
+  // chunks), so the user's copy is that file byte for byte.
+  const png = encodePng({ ...result.image, channels: 4 }, pngTextOptions(settings, { modelHash, modelName: model.folder.name, software: `Split Studio ${fingerprint.engineVersion}` }));
+  // Outputs are staged first and put in place only once the run is recorded: a full disk or a
+  // failed record leaves neither a row nor a partial file.
+  const staged: StagedFile[] = [];
   let generationId: number | null = null;
-  let png: Uint8Array;
   let galleryImage: string | undefined;
-  if (gallery) {
-    const record = gallery.add({
-      settings,
-      modelId: model.folder.dir,
-      modelName: model.folder.name,
-      modelHash,
-      provider: model.provider,
-      cost: { nfe: result.cost.nfe, networkRows: result.cost.networkRows, guidanceEvaluations: result.cost.guidanceEvaluations, classifierCalls: result.cost.classifierCalls },
-      durationMs: options.totalMs,
-      warnings: result.warnings,
-      parentId: options.parentId,
-      fingerprint,
-      image: result.image,
-    });
-    generationId = record.id;
-    galleryImage = gallery.imageFile(record.id) ?? undefined;
-    png = galleryImage ? new Uint8Array(readFileSync(galleryImage)) : encodePng({ ...result.image, channels: 4 }, pngTextOptions(settings, { modelHash, modelName: model.folder.name, software: `Split Studio ${fingerprint.engineVersion}` }));
-  } else {
-    png = encodePng({ ...result.image, channels: 4 }, pngTextOptions(settings, { modelHash, modelName: model.folder.name, software: `Split Studio ${fingerprint.engineVersion}` }));
+  try {
+    if (options.outFile) staged.push(stageFile(options.outFile, png, '--out'));
+    if (options.dumpFile) staged.push(stageFile(options.dumpFile, encodeNpy(result.x, result.shape), '--dump-x0'));
+    if (gallery) {
+      let record;
+      try {
+        record = gallery.add({
+          settings,
+          modelId: model.folder.dir,
+          modelName: model.folder.name,
+          modelHash,
+          provider: model.provider,
+          cost: { nfe: result.cost.nfe, networkRows: result.cost.networkRows, guidanceEvaluations: result.cost.guidanceEvaluations, classifierCalls: result.cost.classifierCalls },
+          durationMs: options.totalMs,
+          warnings: result.warnings,
+          parentId: options.parentId,
+          fingerprint,
+          image: result.image,
+        });
+      } catch (error) {
+        // add() removes its own files when it fails; a write error is the disk's, not ours.
+        if ((error as NodeJS.ErrnoException).code && /^E[A-Z]+$/.test((error as NodeJS.ErrnoException).code!)) throw writeProblem(`the gallery image in ${gallery.imagesDir}`, error);
+        throw error;
+      }
+      generationId = record.id;
+      galleryImage = gallery.imageFile(record.id) ?? undefined;
+    }
+  } catch (error) {
+    for (const file of staged) file.discard();
+    throw error;
   }
-  if (options.outFile) writeFileAtomic(options.outFile, png);
-  if (options.dumpFile) writeFileAtomic(options.dumpFile, encodeNpy(result.x, result.shape));
+  for (const file of staged) file.commit();
   const image = options.outFile ? path.resolve(options.outFile) : galleryImage!;
   return {
     generationId,
