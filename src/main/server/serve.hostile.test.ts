@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_CALL_FRAME_BYTES, decodeFrame, encodeFrame } from '../../shared/frames';
 import type { StudioService } from '../studio/service';
-import { CLOSE_UNAUTHORIZED, type ServedStudio, serveStudio } from './serve';
+import { CLOSE_UNAUTHORIZED, type ServedStudio, closeReason, serveStudio } from './serve';
 
 const SEED = Number(process.env.FC_SEED ?? 20261130);
 let studio: ServedStudio;
@@ -183,4 +183,54 @@ describe('frames from a client with the token', () => {
     expect(await new Promise((resolve) => ws.on('close', resolve))).toBe(CLOSE_UNAUTHORIZED);
     expect(calls).toEqual([]);
   });
+});
+
+describe('the close reason of a refused frame', () => {
+  /** A frame whose header is `header` as it is (no JSON check). */
+  const rawHeader = (header: string) => {
+    const h = new TextEncoder().encode(header);
+    const frame = new Uint8Array(4 + h.length);
+    new DataView(frame.buffer).setUint32(0, h.length, true);
+    frame.set(h, 4);
+    return frame;
+  };
+
+  test('stays within 123 bytes when the parser quotes multi-byte text', async () => {
+    const closed = await sendAuthenticated(rawHeader(`x${'€'.repeat(200)}`));
+    expect(closed.code).toBe(1003);
+    expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
+    expect(closed.reason).toMatch(/^bad frame: frame header is not JSON/);
+    await goodClientAnswers();
+  });
+
+  test(`property: closeReason keeps whole characters and at most 123 bytes (seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
+        const reason = closeReason(text);
+        expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+        expect(text.startsWith(reason)).toBe(true);
+        expect(reason).not.toMatch(/[\uD800-\uDBFF]$/);
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+
+  test(`property: any header text from a client with the token is answered or refused, and the server lives on (seed ${SEED}, 30 runs)`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 200 }), async (header) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${studio.port}/ws?token=${studio.token}`, { origin: origin() });
+        ws.on('error', () => {});
+        await new Promise((resolve) => ws.on('open', resolve));
+        ws.send(rawHeader(header));
+        await new Promise((resolve) => {
+          ws.on('close', resolve);
+          ws.on('message', resolve);
+          setTimeout(resolve, 2000);
+        });
+        ws.terminate();
+        await goodClientAnswers();
+      }),
+      { seed: SEED, numRuns: 30, interruptAfterTimeLimit: 60_000 },
+    );
+  }, 120_000);
 });

@@ -53,6 +53,22 @@ export interface ServeOptions {
   token?: string;
 }
 
+/**
+ * A close reason ws accepts: at most 123 bytes of UTF-8 (RFC 6455 §5.5), or ws.close throws.
+ * Cut by code points, so a multi-byte character quoted from the peer's bytes is never split.
+ */
+export function closeReason(text: string): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > 123) break;
+    out += ch;
+    bytes += size;
+  }
+  return out;
+}
+
 function sameToken(given: string | null, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -137,7 +153,7 @@ export function serveStudio(options: ServeOptions): Promise<ServedStudio> {
     } catch (error) {
       // A FrameError's message is about the peer's bytes; anything else is this server's bug.
       const why = error instanceof FrameError || !isBinary ? (error as Error).message : 'the frame could not be decoded';
-      ws.close(1003, `bad frame: ${why}`.slice(0, 120));
+      ws.close(1003, closeReason(`bad frame: ${why}`));
       return;
     }
     if (message?.type !== 'call' || typeof message.id !== 'number' || typeof message.op !== 'string') {
