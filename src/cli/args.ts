@@ -25,10 +25,13 @@ export function checkArgumentLengths(argv: readonly string[]): void {
     const arg = argv[i];
     if (arg.length <= MAX_ARGUMENT_LENGTH) continue;
     const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') ? (eq > 2 && eq < 64 ? arg.slice(0, eq) : `argument ${i + 1}`) : argv[i - 1]?.startsWith('--') ? argv[i - 1] : `argument ${i + 1}`;
+    const option = (text: string | undefined) => text !== undefined && /^--[a-z][\w-]{0,40}$/i.test(text);
+    const inline = arg.startsWith('--') && eq > 2 && option(arg.slice(0, eq));
+    const flag = inline ? arg.slice(0, eq) : !arg.startsWith('--') && option(argv[i - 1]) ? argv[i - 1] : `argument ${i + 1}`;
     const name = flag === '--prompt' || flag === '--negative' ? flag : flag.startsWith('--') ? `the value of ${flag}` : flag;
     const limit = flag === '--prompt' || flag === '--negative' ? MAX_PROMPT_LENGTH : MAX_ARGUMENT_LENGTH;
-    throw new UsageError(`${name} must be at most ${limit} characters long, got ${arg.length}`);
+    const length = inline ? arg.length - eq - 1 : arg.length;
+    throw new UsageError(`${name} must be at most ${limit} characters long, got ${length}`);
   }
 }
 
