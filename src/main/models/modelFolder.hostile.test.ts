@@ -95,6 +95,16 @@ describe('reads are bounded and files must be regular', () => {
     }
   });
 
+  test('a latent folder\'s optional unet/ and vae_decoder/config.json: bad JSON is ignored, /dev/zero refused', () => {
+    const latent = { 'vae_decoder/model.onnx': Buffer.from([1]) };
+    expect(readModelFolder(folder({ ...latent, 'vae_decoder/config.json': '{not json' })).defaults.width).toBe(512);
+    for (const name of ['unet/config.json', 'vae_decoder/config.json']) {
+      const dir = folder(latent);
+      symlinkSync('/dev/zero', path.join(dir, name));
+      expect(() => readModelFolder(dir)).toThrow(`${name} cannot be read`);
+    }
+  });
+
   test('an oversized JSON file is refused before it is read', () => {
     const dir = folder({ 'studio.json': Buffer.alloc(MAX_JSON_BYTES + 1, 32) });
     expect(() => readModelFolder(dir)).toThrow(/studio\.json cannot be read \(it must be a readable regular file of at most 4 MiB\)/);

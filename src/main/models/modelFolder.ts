@@ -78,6 +78,9 @@ function jsonErrorPlace(text: string, error: unknown): string {
   return `at line ${line}, column ${at - before.lastIndexOf('\n')}`;
 }
 
+/** A JSON file whose entry is there but cannot be read within bounds (see readJson). */
+class UnreadableFileError extends ModelFolderError {}
+
 function readJson(folder: string, shown: string, relative: string, required: boolean): unknown {
   if (!hasEntry(folder, relative)) {
     if (required) throw new ModelFolderError(shown, `not a model folder: needs ${relative}`);
@@ -89,7 +92,7 @@ function readJson(folder: string, shown: string, relative: string, required: boo
   } catch (error) {
     if (!(error instanceof InputFileError)) throw error;
     // One message for every reason (missing link target, permissions, a device, too large).
-    throw new ModelFolderError(shown, `${relative} cannot be read (it must be a readable regular file of at most ${MAX_JSON_BYTES / 1024 / 1024} MiB)`);
+    throw new UnreadableFileError(shown, `${relative} cannot be read (it must be a readable regular file of at most ${MAX_JSON_BYTES / 1024 / 1024} MiB)`);
   }
   try {
     return JSON.parse(text);
@@ -171,7 +174,7 @@ export function readModelFolder(dir: string): ModelFolder {
   if (studio !== undefined && !isObject(studio)) throw new ModelFolderError(dir, 'studio.json must be a JSON object');
   const defaults = parseDefaults(folder, isObject(studio) ? studio.defaults : undefined);
   if (vaeDecoderPath) {
-    const side = latentFolderSide(folder);
+    const side = latentFolderSide(folder, dir);
     defaults.width ??= side;
     defaults.height ??= side;
   }
@@ -198,13 +201,16 @@ export function readModelFolder(dir: string): ModelFolder {
 /**
  * The image size a latent model was trained at, for its default: unet/config.json's
  * sample_size (latent cells) times 8, else vae_decoder/config.json's sample_size (pixels), else
- * 512 (Stable Diffusion 1.x). Unreadable configs are ignored here; they are optional.
+ * 512 (Stable Diffusion 1.x). Invalid JSON is ignored here (they are optional, and the
+ * latent pipeline reports it when it reads them), but not an entry that cannot be read within
+ * bounds: the pipeline reads these files again, and /dev/zero there would never end.
  */
-function latentFolderSide(folder: string): number {
+function latentFolderSide(folder: string, shown: string): number {
   const read = (relative: string): unknown => {
     try {
-      return readJson(folder, folder, relative, false);
-    } catch {
+      return readJson(folder, shown, relative, false);
+    } catch (error) {
+      if (error instanceof UnreadableFileError) throw error;
       return undefined;
     }
   };
