@@ -163,11 +163,28 @@ describe('recover', () => {
     }
   });
 
+  test('an empty but healthy database with images in recovered/ (what an older build left): recover brings them back', () => {
+    populate();
+    const names = readdirSync(path.join(dir, 'images'));
+    for (const name of names) renameSync(path.join(dir, 'images', name), path.join(dir, 'recovered', name));
+    for (const suffix of ['', '-wal', '-shm']) rmSync(db() + suffix, { force: true });
+    GalleryStore.open(dir).close(); // the fresh, empty database the old code made
+    const report = GalleryStore.recover(dir);
+    expect(report.recovered).toHaveLength(3);
+    expect(report.movedAside.length).toBeGreaterThan(0);
+    const store = GalleryStore.open(dir, { orphanGraceMs: 0 });
+    try {
+      expect(store.list({ includeDeleted: true }).total).toBe(3);
+    } finally {
+      store.close();
+    }
+  });
+
   test('refuses a healthy database, changing nothing', () => {
     populate();
     const before = tree();
     expect(() => GalleryStore.recover(dir)).toThrow(GalleryError);
-    expect(() => GalleryStore.recover(dir)).toThrow(/opens fine; there is nothing to recover/);
+    expect(() => GalleryStore.recover(dir)).toThrow(/opens fine and has 3 generations; there is nothing to recover/);
     expect(Object.keys(tree()).filter((f) => f.startsWith('gallery.damaged'))).toEqual([]);
     expect(existsSync(db())).toBe(true);
     expect(Object.keys(tree()).filter((f) => f.startsWith('images/'))).toEqual(Object.keys(before).filter((f) => f.startsWith('images/')));

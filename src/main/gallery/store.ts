@@ -466,16 +466,24 @@ export class GalleryStore {
    * back into images/), gets a row, oldest file first. What the PNG does not carry (cost,
    * duration, provider, engine fingerprint, tags, favourites, trash) is recorded as unknown,
    * with a warning on the row. Files without readable settings stay where they are.
-   * Refuses (GalleryError 'invalid') when the database opens fine: nothing to recover.
+   * Refuses (GalleryError 'invalid') when the database opens fine and has rows: nothing to recover.
    */
   static recover(dataDir: string, options: RecoverOptions = {}): RecoverReport {
     const dir = path.resolve(dataDir);
     const file = path.join(dir, DATABASE_FILE);
+    let healthy: GalleryStore | undefined;
     try {
-      GalleryStore.open(dir, { orphanGraceMs: Number.POSITIVE_INFINITY }).close();
-      throw new GalleryError('invalid', `gallery database ${file} opens fine; there is nothing to recover`);
+      healthy = GalleryStore.open(dir, { orphanGraceMs: Number.POSITIVE_INFINITY });
     } catch (error) {
       if (!(error instanceof DatabaseDamagedError)) throw error;
+    }
+    if (healthy) {
+      // A database that opens and has rows is trusted: rebuilding would lose what only it
+      // records (tags, favourites, trash, costs). One without any row may be what an older
+      // build left after replacing an emptied file (its images then went to recovered/).
+      const rows = healthy.list({ includeDeleted: true, limit: 1 }).total;
+      healthy.close();
+      if (rows > 0) throw new GalleryError('invalid', `gallery database ${file} opens fine and has ${rows} generations; there is nothing to recover`);
     }
     const now = options.now ?? (() => new Date());
     const stamp = now().toISOString().replace(/[:.]/g, '-');
