@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs'
 import path from 'node:path';
 import { type SchedulerConfig, parseSchedulerConfig } from '../engine/schedule';
 import { InputFileError, readFileBounded } from '../io/files';
+import { jsonErrorPlace } from '../io/json';
 
 export class ModelFolderError extends Error {
   constructor(readonly folder: string, detail: string) {
@@ -61,21 +62,6 @@ function hasEntry(folder: string, relative: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Where JSON.parse gave up, as "line L, column C", never its message: V8 quotes the start of
- * the text ("Unexpected token 'r', "root:x:0:0"... is not valid JSON"), and the file may be a
- * link to something that is not the user's to show.
- */
-function jsonErrorPlace(text: string, error: unknown): string {
-  const message = (error as Error).message;
-  const m = /position (\d+)/.exec(message);
-  if (!m) return /end of JSON/.test(message) ? 'it ends too early' : 'an unexpected character';
-  const at = Math.min(Number(m[1]), text.length);
-  const before = text.slice(0, at);
-  const line = before.split('\n').length;
-  return `at line ${line}, column ${at - before.lastIndexOf('\n')}`;
 }
 
 /** A JSON file whose entry is there but cannot be read within bounds (see readJson). */

@@ -15,7 +15,8 @@
  * resolution, its symbolic input sizes fixed (runtime/onnxShapes.ts; batch stays free, so CFG
  * and unguided calls share a session); CPU and CUDA use one session with free dimensions.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { MAX_CONFIG_BYTES, readJsonBounded } from '../io/json';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { GenerationSettings } from '../../shared/settings';
@@ -201,8 +202,8 @@ export function declaredUnetChannels(folder: Pick<ModelFolder, 'dir' | 'classNam
   const file = path.join(folder.dir, 'unet', 'config.json');
   if (existsSync(file)) {
     try {
-      const json = JSON.parse(readFileSync(file, 'utf8'));
-      if (Number.isInteger(json?.in_channels)) return json.in_channels;
+      const json = readJsonBounded(file, MAX_CONFIG_BYTES, 'unet/config.json', (m) => new ModelInputError(m)) as { in_channels?: unknown } | null;
+      if (Number.isInteger(json?.in_channels)) return json!.in_channels as number;
     } catch {
       // an unreadable optional config: fall through to the pipeline class
     }
@@ -275,15 +276,10 @@ export interface LatentOpenOptions {
 function readScalingFactor(folder: ModelFolder): { value: number; source: string } {
   const file = path.join(folder.dir, 'vae_decoder', 'config.json');
   if (!existsSync(file)) return { value: DEFAULT_SCALING_FACTOR, source: `default ${DEFAULT_SCALING_FACTOR} (no vae_decoder/config.json)` };
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ModelInputError(`${folder.dir}: vae_decoder/config.json is not valid JSON (${(error as Error).message})`);
-  }
+  const json = readJsonBounded(file, MAX_CONFIG_BYTES, 'vae_decoder/config.json', (m) => new ModelInputError(`${folder.dir}: ${m}`));
   const v = (json as Record<string, unknown> | null)?.scaling_factor;
   if (v === undefined || v === null) return { value: DEFAULT_SCALING_FACTOR, source: `default ${DEFAULT_SCALING_FACTOR} (vae_decoder/config.json has no scaling_factor)` };
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ModelInputError(`${folder.dir}: vae_decoder/config.json "scaling_factor" must be a positive number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ModelInputError(`${folder.dir}: vae_decoder/config.json "scaling_factor" must be a positive number, got ${typeof v === 'number' ? v : `a ${Array.isArray(v) ? 'list' : typeof v}`}`);
   return { value: v, source: `vae_decoder/config.json (${v})` };
 }
 

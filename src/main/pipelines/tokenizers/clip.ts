@@ -19,7 +19,8 @@
  * separately and concatenating their embeddings, as AUTOMATIC1111 does) changes the UNet's
  * context length, which fixed-shape ONNX exports do not accept, so it is not offered.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { MAX_TOKENIZER_BYTES, readJsonBounded, readTextBounded } from '../../io/json';
 import path from 'node:path';
 import type { PromptTokenizer, Tokenized } from './wordLevel';
 
@@ -168,11 +169,7 @@ export class ClipTokenizer implements PromptTokenizer {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function readJsonFile(file: string, shown: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`${shown} is not valid JSON (${(error as Error).message})`);
-  }
+  return readJsonBounded(file, MAX_TOKENIZER_BYTES, shown, (m) => new Error(m));
 }
 
 /** A special token entry: "text" or {"content": "text", ...}. */
@@ -227,7 +224,7 @@ export function isClipTokenizerDir(dir: string): boolean {
   const file = path.join(dir, 'tokenizer.json');
   if (!existsSync(file)) return false;
   try {
-    const json = JSON.parse(readFileSync(file, 'utf8'));
+    const json = readJsonFile(file, 'tokenizer/tokenizer.json');
     return isObject(json) && isObject(json.model) && json.model.type === 'BPE';
   } catch {
     return false;
@@ -245,7 +242,7 @@ export function loadClipTokenizer(dir: string): ClipTokenizer {
   if (existsSync(path.join(dir, 'vocab.json')) && existsSync(path.join(dir, 'merges.txt'))) {
     where = 'tokenizer/vocab.json + merges.txt';
     vocab = vocabMap(readJsonFile(path.join(dir, 'vocab.json'), 'tokenizer/vocab.json'), 'tokenizer/vocab.json');
-    merges = parseMergeLines(readFileSync(path.join(dir, 'merges.txt'), 'utf8'), 'tokenizer/merges.txt');
+    merges = parseMergeLines(readTextBounded(path.join(dir, 'merges.txt'), MAX_TOKENIZER_BYTES, 'tokenizer/merges.txt'), 'tokenizer/merges.txt');
   } else {
     where = 'tokenizer/tokenizer.json';
     const json = readJsonFile(path.join(dir, 'tokenizer.json'), where);

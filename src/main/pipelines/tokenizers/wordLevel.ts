@@ -4,7 +4,8 @@
  * vocabulary lookup with an unknown token, then right truncation and fixed padding. The
  * embedded default model uses it; CLIP's BPE is a separate tokenizer.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { MAX_CONFIG_BYTES, MAX_TOKENIZER_BYTES, readJsonBounded } from '../../io/json';
 import path from 'node:path';
 
 export interface Tokenized {
@@ -79,20 +80,11 @@ export class WordLevelTokenizer implements PromptTokenizer {
 export function loadWordLevelTokenizer(dir: string): WordLevelTokenizer {
   const file = path.join(dir, 'tokenizer.json');
   if (!existsSync(file)) throw new Error(`tokenizer/tokenizer.json is missing`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`tokenizer/tokenizer.json is not valid JSON (${(error as Error).message})`);
-  }
+  const json = readJsonBounded(file, MAX_TOKENIZER_BYTES, 'tokenizer/tokenizer.json', (m) => new Error(m));
   const configFile = path.join(dir, 'tokenizer_config.json');
   let maxLength: unknown;
   if (existsSync(configFile)) {
-    try {
-      maxLength = JSON.parse(readFileSync(configFile, 'utf8')).model_max_length;
-    } catch (error) {
-      throw new Error(`tokenizer/tokenizer_config.json is not valid JSON (${(error as Error).message})`);
-    }
+    maxLength = (readJsonBounded(configFile, MAX_CONFIG_BYTES, 'tokenizer/tokenizer_config.json', (m) => new Error(m)) as { model_max_length?: unknown } | null)?.model_max_length;
   }
   if (maxLength === undefined && isObject(json) && isObject(json.truncation)) maxLength = json.truncation.max_length;
   if (typeof maxLength !== 'number') throw new Error('tokenizer: no model_max_length in tokenizer_config.json nor truncation.max_length in tokenizer.json');
