@@ -5,6 +5,7 @@
 import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
 import { SOLVER_IDS } from '../shared/solvers';
 import { CancelledError } from '../main/engine/model';
+import { isDamage } from '../main/gallery/db';
 import { torchRandn } from '../main/engine/noise/torchRandn';
 import { encodeNpy, readNpy } from '../main/io/npy';
 import { decodePng } from '../main/io/png';
@@ -243,6 +244,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`split-studio: ${error.message}\n`);
+      return 2;
+    }
+    if (isDamage(error)) {
+      // Damage in a part of the gallery database that opening did not read.
+      process.stderr.write(`split-studio: the gallery database is damaged (${(error as Error).message}); run \`split-studio gallery recover\` to rebuild it from the images\n`);
       return 2;
     }
     if (error instanceof CancelledError) {

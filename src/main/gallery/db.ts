@@ -239,6 +239,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     return db;
   } catch (error) {
     db.close();
+    // Damage past the header shows up when the schema is first read (migrate, optimize).
+    if (isDamage(error)) throw new DatabaseDamagedError(file, `is damaged: ${(error as Error).message}`);
     throw error;
   }
 }

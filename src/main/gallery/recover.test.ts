@@ -3,7 +3,7 @@
  * error, with every file left as it was (the database not rewritten, no image moved), and
  * rebuilt from the images' own metadata by GalleryStore.recover.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -73,6 +73,19 @@ describe('an untrusted database is refused, and nothing is changed', () => {
     expect(open).toThrow(message);
     expect(open).toThrow(/Nothing was changed and no image was moved\. Run `split-studio gallery recover`/);
     expect(tree()).toEqual(before);
+  });
+
+  test('damaged past the header (pages overwritten): refused the same way, nothing changed', () => {
+    populate();
+    for (const suffix of ['-wal', '-shm']) rmSync(db() + suffix, { force: true });
+    const size = statSync(db()).size;
+    const fd = openSync(db(), 'r+');
+    writeSync(fd, Buffer.alloc(size - 4096, 0x5a), 0, size - 4096, 4096);
+    closeSync(fd);
+    const before = tree();
+    expect(() => GalleryStore.open(dir, { orphanGraceMs: 0 })).toThrow(/gallery\.sqlite is damaged: database disk image is malformed\. Nothing was changed/);
+    expect(tree()).toEqual(before);
+    expect(GalleryStore.recover(dir).recovered).toHaveLength(3);
   });
 
   test('an empty data folder (a first start) still opens, and so does an empty database without images', () => {
