@@ -137,8 +137,13 @@ describe('non-finite input noise', () => {
   });
 
   test('a FIFO or a folder as --init-noise is refused without hanging', () => {
+    mkdirSync(path.join(dir, 'folder'), { recursive: true });
     expectUsageError(run(['generate', '--model', exact8, '--init-noise', 'folder', '--out', 'f.png']), /--init-noise folder: is a folder, not a file/);
     expectUsageError(run(['generate', '--model', exact8, '--task', 'img2img', '--init-image', '/dev/zero', '--out', 'f.png']), /--init-image \/dev\/zero: is not a regular file/);
+    expect(spawnSync('mkfifo', [path.join(dir, 'fifo')]).status).toBe(0);
+    expectUsageError(run(['generate', '--model', exact8, '--task', 'inpaint', '--init-image', 'fifo', '--out', 'f.png']), /--init-image fifo: is not a regular file/);
+    expectUsageError(run(['generate', '--model', exact8, '--init-noise', 'fifo', '--out', 'f.png']), /--init-noise fifo: is not a regular file/);
+    expectUsageError(run(['import', 'fifo']), /import fifo: is not a regular file/);
   });
 });
 
