@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BrowserWindow, app, ipcMain, session, shell, utilityProcess } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
 import type { EngineLauncher } from './host/engineHost';
 import type { FromEngine } from './host/messages';
 import { EVENT_CHANNEL, type IpcMainLike, registerStudioIpc } from './ipc';
@@ -52,12 +52,22 @@ function createWindow(): BrowserWindow {
 app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
-  const studio = createStudioApp({
-    launcher: utilityLauncher,
-    emit: (event, payload) => window?.webContents.send(EVENT_CHANNEL, { event, payload }),
-    dataDir: process.env.SPLIT_STUDIO_HOME ? undefined : app.getPath('userData'),
-    showItemInFolder: (file) => shell.showItemInFolder(file),
-  });
+  let studio: ReturnType<typeof createStudioApp>;
+  try {
+    studio = createStudioApp({
+      launcher: utilityLauncher,
+      emit: (event, payload) => window?.webContents.send(EVENT_CHANNEL, { event, payload }),
+      dataDir: process.env.SPLIT_STUDIO_HOME ? undefined : app.getPath('userData'),
+      showItemInFolder: (file) => shell.showItemInFolder(file),
+    });
+  } catch (error) {
+    // A gallery that cannot be trusted (DatabaseDamagedError: emptied or damaged outside the
+    // app) is refused rather than replaced; say so in a window of its own instead of dying
+    // silently, and leave every file as it is. The message names `split-studio gallery recover`.
+    dialog.showErrorBox('Split Studio cannot start', (error as Error).message);
+    app.exit(1);
+    return;
+  }
   const rendererUrl = pathToFileURL(rendererIndex).href;
   registerStudioIpc(ipcMain as unknown as IpcMainLike, studio.service, (sender, frameUrl) => window !== null && sender === window.webContents && frameUrl === rendererUrl);
   window = createWindow();
