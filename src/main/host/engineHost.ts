@@ -146,10 +146,6 @@ export class EngineHost {
     return this.process?.pid ?? null;
   }
 
-  get busy(): boolean {
-    return this.jobs.size > 0;
-  }
-
   stop(): void {
     this.stopped = true;
     this.process?.kill();
