@@ -46,21 +46,28 @@ export interface ReadNpyOptions {
  * in the shape. Float data from outside (initial noise, latents) must be finite: one NaN spreads
  * through every later step of a sampler and the result is silently black.
  */
+/**
+ * The index of the first value that is NaN or infinite, or -1. Input noise or latents with
+ * such a value would run to an all-NaN state and a black image that is then saved as if it
+ * were a result; callers refuse the input instead, naming the file and this index.
+ */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
 export function assertFinite(array: NpyArray, what = 'npy'): void {
   const { data, shape } = array;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v - v !== 0) {
-      // v - v is NaN exactly for NaN and ±Infinity
-      const index: number[] = [];
-      let rest = i;
-      for (let d = shape.length - 1; d >= 0; d--) {
-        index.unshift(shape[d] === 0 ? 0 : rest % shape[d]);
-        rest = shape[d] === 0 ? 0 : Math.floor(rest / shape[d]);
-      }
-      throw new NpyError(`${what}: value at index [${index.join(', ')}] is ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}; values must be finite`);
-    }
+  const i = firstNonFinite(data);
+  if (i < 0) return;
+  const v = data[i];
+  const index: number[] = [];
+  let rest = i;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index.unshift(shape[d] === 0 ? 0 : rest % shape[d]);
+    rest = shape[d] === 0 ? 0 : Math.floor(rest / shape[d]);
   }
+  throw new NpyError(`${what}: value at index [${index.join(', ')}] is ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}; values must be finite`);
 }
 
 export function readNpy(buffer: Uint8Array, options: ReadNpyOptions = {}): NpyArray {

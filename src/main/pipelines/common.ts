@@ -49,12 +49,5 @@ export function requireSized(image: RgbaImage | undefined, flag: string, what: s
   return image;
 }
 
-/**
- * The index of the first value that is NaN or infinite, or -1. Input noise or latents with
- * such a value would run to an all-NaN state and a black image that is then saved as if it
- * were a result; callers refuse the input instead, naming the file and this index.
- */
-export function firstNonFinite(values: ArrayLike<number>): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
-  return -1;
-}
+/** One scan for NaN/Infinity, shared with the .npy reader's requireFinite (io/npy.ts). */
+export { firstNonFinite } from '../io/npy';
