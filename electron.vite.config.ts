@@ -8,13 +8,13 @@ export default defineConfig({
       rollupOptions: {
         input: {
           // The thin Electron entry, and the plain-Node programs built from the same sources.
-          index: resolve(__dirname, 'src/main/index.ts'),
+          index: resolve(__dirname, 'src/main/electron/index.ts'),
           cli: resolve(__dirname, 'src/cli/entry.ts'),
           benchEngine: resolve(__dirname, 'tools/bench/engine.ts'),
           benchGallery: resolve(__dirname, 'tools/bench/gallery.ts'),
           benchSoak: resolve(__dirname, 'tools/bench/soak.ts'),
           serve: resolve(__dirname, 'src/main/server/main.ts'),
-          engineProcess: resolve(__dirname, 'src/main/host/engineProcess.ts'),
+          engineProcess: resolve(__dirname, 'src/main/engineProcess/main.ts'),
           solverDocs: resolve(__dirname, 'tools/docs/solverDocs.ts'),
           defaultModelDocs: resolve(__dirname, 'tools/docs/defaultModel.ts'),
           inpaintingDocs: resolve(__dirname, 'tools/docs/inpainting.ts'),

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodePng } from '../src/main/io/png';
+import { encodePng } from '../src/main/core/io/png';
 
 const root = path.resolve(__dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { SOLVER_IDS } from '../shared/solvers';
-import { readNpy } from '../main/io/npy';
-import { decodePng, encodePng, readPngText } from '../main/io/png';
-import { ENGINE_VERSION, NOISE_GENERATOR } from '../main/gallery/fingerprint';
+import { readNpy } from '../main/core/io/npy';
+import { decodePng, encodePng, readPngText } from '../main/core/io/png';
+import { ENGINE_VERSION, NOISE_GENERATOR } from '../main/core/gallery/fingerprint';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/split-studio.js');
@@ -145,7 +145,7 @@ describe('bad input: exit code 2, one line naming the problem, no output file', 
 });
 
 test('noise matches the torch vectors bit for bit (npy bytes after the header)', () => {
-  const vectors = path.join(root, 'src/main/engine/noise/vectors');
+  const vectors = path.join(root, 'src/main/core/engine/noise/vectors');
   const manifest = JSON.parse(readFileSync(path.join(vectors, 'manifest.json'), 'utf8')) as { cases: { seed: string; shape: number[]; file: string }[] };
   const chosen = manifest.cases.filter((c) => c.shape.length > 0 && c.shape.every((d) => d > 0) && Number(c.seed) <= Number.MAX_SAFE_INTEGER);
   expect(chosen.length).toBeGreaterThan(10);

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { decodePng, encodePng } from '../main/io/png';
+import { decodePng, encodePng } from '../main/core/io/png';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/split-studio.js');

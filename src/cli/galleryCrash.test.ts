@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, expect, test } from 'vitest';
-import { GalleryStore } from '../main/gallery/store';
+import { GalleryStore } from '../main/core/gallery/store';
 // mulberry32: the same delays on every run of the test (the seed is printed).
-import { prng } from '../main/gallery/bench';
+import { prng } from '../main/core/gallery/bench';
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/split-studio.js');

@@ -4,16 +4,16 @@
  */
 import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
 import { SOLVER_IDS } from '../shared/solvers';
-import { CancelledError } from '../main/engine/model';
-import { isDamage } from '../main/gallery/db';
-import { torchRandn } from '../main/engine/noise/torchRandn';
-import { encodeNpy, readNpy } from '../main/io/npy';
-import { decodePng } from '../main/io/png';
-import { defaultModelDir, listModels } from '../main/models/catalog';
-import { ModelFolderError, readModelFolder } from '../main/models/modelFolder';
-import { firstNonFinite } from '../main/pipelines/common';
-import type { RgbaImage } from '../main/pipelines/images';
-import { defaultProviders, parseProviders } from '../main/runtime/sessions';
+import { CancelledError } from '../main/core/engine/model';
+import { isDamage } from '../main/core/gallery/db';
+import { torchRandn } from '../main/core/engine/noise/torchRandn';
+import { encodeNpy, readNpy } from '../main/core/io/npy';
+import { decodePng } from '../main/core/io/png';
+import { defaultModelDir, listModels } from '../main/core/models/catalog';
+import { ModelFolderError, readModelFolder } from '../main/core/models/modelFolder';
+import { firstNonFinite } from '../main/core/pipelines/common';
+import type { RgbaImage } from '../main/core/pipelines/images';
+import { defaultProviders, parseProviders } from '../main/core/runtime/sessions';
 import { MAX_PROMPT_LENGTH, type ParsedFlags, UsageError, checkArgumentLengths, choiceFlag, intListFlag, numberFlag, parseFlags, stringFlag } from './args';
 import { GALLERY_USAGE, galleryCommand, importCommand } from './gallery';
 import { MAX_NPY_BYTES, checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage, stageFile } from './run';

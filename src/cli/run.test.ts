@@ -9,9 +9,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Settings } from '../shared/contract';
-import { GalleryStore } from '../main/gallery/store';
-import { readModelFolder } from '../main/models/modelFolder';
-import type { PixelModel, PixelResult } from '../main/pipelines/pixel';
+import { GalleryStore } from '../main/core/gallery/store';
+import { readModelFolder } from '../main/core/models/modelFolder';
+import type { PixelModel, PixelResult } from '../main/core/pipelines/pixel';
 import { UsageError } from './args';
 import { checkOutputPath, finish, stageFile, stagingIo } from './run';
 

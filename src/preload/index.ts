@@ -5,7 +5,7 @@
  * A sandboxed renderer runs its preload as one CommonJS script whose `require` offers only
  * `electron`, `events`, `timers` and `url`, so this file imports nothing at run time but
  * `electron` and the dependency-free operation list; main validates every argument against
- * the contract's zod schemas (src/main/ipc.ts). The build makes out/preload/index.cjs, and
+ * the contract's zod schemas (src/main/electron/ipc.ts). The build makes out/preload/index.cjs, and
  * sandbox.test.ts runs that file the way Electron does.
  */
 import { contextBridge, ipcRenderer } from 'electron';

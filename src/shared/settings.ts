@@ -75,7 +75,7 @@ export const MAX_IMPORT_PNG_BYTES = 24 * 1024 * 1024;
  * Default data-consistency scale s. The term g = s sqrt(1-abar) A^T(A x0_hat - y)/sqrt(abar) is
  * stiff under Euler: on the exact 8x8 model (inpainting half the image, DDIM/LTSP-2/STSP-2 at
  * 20 and 50 steps) s = 0.01 roughly halves the known region's error, while 0.1 to 3 overshoot
- * and oscillate and s >= 100 diverges. Measured in src/main/pipelines/pixel.test.ts.
+ * and oscillate and s >= 100 diverges. Measured in src/main/core/pipelines/pixel.test.ts.
  */
 export const DEFAULT_CONSISTENCY_SCALE = 0.01;
 

@@ -7,17 +7,17 @@
  */
 import os from 'node:os';
 import { SOLVER_IDS } from '../../src/shared/solvers';
-import type { NoisePredictor } from '../../src/main/engine/model';
-import { torchRandn } from '../../src/main/engine/noise/torchRandn';
-import { sample } from '../../src/main/engine/sampler';
-import { DEFAULT_SCHEDULER_CONFIG } from '../../src/main/engine/schedule';
-import { exactModelDir } from '../../src/main/engine/testing/convergence';
-import { loadGaussianMixture } from '../../src/main/engine/testing/gaussianMixture';
-import { solveGuidedOdeReference } from '../../src/main/engine/testing/referenceOde';
-import { appRoot } from '../../src/main/models/catalog';
-import { readModelFolder } from '../../src/main/models/modelFolder';
-import { OnnxClassifier, OnnxNoisePredictor } from '../../src/main/pipelines/onnxPixel';
-import { openPixelModel } from '../../src/main/pipelines/pixel';
+import type { NoisePredictor } from '../../src/main/core/engine/model';
+import { torchRandn } from '../../src/main/core/engine/noise/torchRandn';
+import { sample } from '../../src/main/core/engine/sampler';
+import { DEFAULT_SCHEDULER_CONFIG } from '../../src/main/core/engine/schedule';
+import { exactModelDir } from '../../src/main/core/engine/testing/convergence';
+import { loadGaussianMixture } from '../../src/main/core/engine/testing/gaussianMixture';
+import { solveGuidedOdeReference } from '../../src/main/core/engine/testing/referenceOde';
+import { appRoot } from '../../src/main/core/models/catalog';
+import { readModelFolder } from '../../src/main/core/models/modelFolder';
+import { OnnxClassifier, OnnxNoisePredictor } from '../../src/main/core/pipelines/onnxPixel';
+import { openPixelModel } from '../../src/main/core/pipelines/pixel';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

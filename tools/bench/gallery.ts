@@ -2,13 +2,13 @@
  * `npm run bench:gallery`: the gallery at 100,000 generations (or `--rows N`), in a temporary
  * folder removed afterwards: how long opening it takes (reconcile included), the first page,
  * a full-text search for a common word, a filtered page and a few more, each the median of
- * several runs (src/main/gallery/bench.ts), against the studio's 50 ms target. A benchmark,
+ * several runs (src/main/core/gallery/bench.ts), against the studio's 50 ms target. A benchmark,
  * not a test: it prints, it does not fail.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { COMMON_WORD, runGalleryBenchmark } from '../../src/main/gallery/bench';
+import { COMMON_WORD, runGalleryBenchmark } from '../../src/main/core/gallery/bench';
 
 const TARGET_MS = 50;
 const args = process.argv.slice(2);

@@ -19,8 +19,8 @@ import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import type { ModelSummary, Settings, StudioEvents } from '../../src/shared/contract';
 import { decodeFrame, encodeFrame } from '../../src/shared/frames';
-import { nodeLauncher } from '../../src/main/host/engineHost';
-import { defaultModelDir } from '../../src/main/models/catalog';
+import { nodeLauncher } from '../../src/main/studio/engineHost';
+import { defaultModelDir } from '../../src/main/core/models/catalog';
 import { type ServedStudio, serveStudio } from '../../src/main/server/serve';
 import { createStudioApp, engineEntry } from '../../src/main/studio/app';
 

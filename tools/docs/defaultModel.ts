@@ -15,14 +15,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONDITION_AT, type GenerationSettings } from '../../src/shared/settings';
 import { expectedCost, termsOf } from '../../src/shared/solvers';
-import { torchRandn } from '../../src/main/engine/noise/torchRandn';
-import { sample } from '../../src/main/engine/sampler';
-import { encodePng } from '../../src/main/io/png';
-import { appRoot, defaultModelDir } from '../../src/main/models/catalog';
-import { readModelFolder } from '../../src/main/models/modelFolder';
-import { tensorToImage } from '../../src/main/pipelines/images';
-import { OnnxClassifier, OnnxNoisePredictor } from '../../src/main/pipelines/onnxPixel';
-import { type PixelModel, encodePrompts, generatePixel, openPixelModel } from '../../src/main/pipelines/pixel';
+import { torchRandn } from '../../src/main/core/engine/noise/torchRandn';
+import { sample } from '../../src/main/core/engine/sampler';
+import { encodePng } from '../../src/main/core/io/png';
+import { appRoot, defaultModelDir } from '../../src/main/core/models/catalog';
+import { readModelFolder } from '../../src/main/core/models/modelFolder';
+import { tensorToImage } from '../../src/main/core/pipelines/images';
+import { OnnxClassifier, OnnxNoisePredictor } from '../../src/main/core/pipelines/onnxPixel';
+import { type PixelModel, encodePrompts, generatePixel, openPixelModel } from '../../src/main/core/pipelines/pixel';
 
 const root = appRoot();
 

@@ -1,18 +1,18 @@
 /**
  * `npm run docs:inpainting`: inpaints with every solver family at 20 steps and default settings
  * on the default pixel model and the two latent SD fixtures, and writes docs/inpainting.md with
- * a contact sheet (docs/inpainting.png). The numbers are the ones src/main/pipelines/
+ * a contact sheet (docs/inpainting.png). The numbers are the ones src/main/core/pipelines/
  * inpaintQuality.test.ts holds to the bar; every number in the page is measured here.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings } from '../../src/shared/settings';
-import { encodePng } from '../../src/main/io/png';
-import { appRoot, defaultModelDir } from '../../src/main/models/catalog';
-import { readModelFolder } from '../../src/main/models/modelFolder';
-import type { RgbaImage } from '../../src/main/pipelines/images';
-import { type SweepRow, centreMask, inpaintSweep } from '../../src/main/pipelines/inpaintMetrics';
-import { generatePixel, openPixelModel } from '../../src/main/pipelines/pixel';
+import { encodePng } from '../../src/main/core/io/png';
+import { appRoot, defaultModelDir } from '../../src/main/core/models/catalog';
+import { readModelFolder } from '../../src/main/core/models/modelFolder';
+import type { RgbaImage } from '../../src/main/core/pipelines/images';
+import { type SweepRow, centreMask, inpaintSweep } from '../../src/main/core/pipelines/inpaintMetrics';
+import { generatePixel, openPixelModel } from '../../src/main/core/pipelines/pixel';
 
 const root = appRoot();
 const SCALE = 4;

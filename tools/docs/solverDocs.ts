@@ -5,9 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SOLVERS, expectedCost, termsOf } from '../../src/shared/solvers';
-import { type Problem, exactModelDir, loadProblem, makeProblem, observedOrder, runOnProblem } from '../../src/main/engine/testing/convergence';
-import { createGaussianMixture, loadGaussianMixture } from '../../src/main/engine/testing/gaussianMixture';
-import { appRoot } from '../../src/main/models/catalog';
+import { type Problem, exactModelDir, loadProblem, makeProblem, observedOrder, runOnProblem } from '../../src/main/core/engine/testing/convergence';
+import { createGaussianMixture, loadGaussianMixture } from '../../src/main/core/engine/testing/gaussianMixture';
+import { appRoot } from '../../src/main/core/models/catalog';
 
 const root = appRoot();
 const dir = exactModelDir('gmm-3x8x8', root);

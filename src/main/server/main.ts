@@ -1,7 +1,7 @@
 /** `npm start -- --serve [--port N]`: the studio served to a browser on 127.0.0.1. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeLauncher } from '../host/engineHost';
+import { nodeLauncher } from '../studio/engineHost';
 import { createStudioApp, engineEntry } from '../studio/app';
 import type { StudioService } from '../studio/service';
 import { type ServedStudio, serveStudio } from './serve';

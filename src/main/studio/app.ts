@@ -3,11 +3,11 @@
  * host, gallery and the studio service.
  */
 import path from 'node:path';
-import { ensureDataDir } from '../dataDir';
-import { GalleryStore } from '../gallery/store';
-import { EngineHost, type EngineLauncher } from '../host/engineHost';
-import { ModelRegistry } from '../models/registry';
-import { defaultProviders } from '../runtime/sessions';
+import { ensureDataDir } from '../core/dataDir';
+import { GalleryStore } from '../core/gallery/store';
+import { EngineHost, type EngineLauncher } from './engineHost';
+import { ModelRegistry } from '../core/models/registry';
+import { defaultProviders } from '../core/runtime/sessions';
 import type { EventName, StudioEvents } from '../../shared/contract';
 import { type StudioService, createStudioService } from './service';
 

@@ -10,8 +10,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { EventName, Settings, StudioEvents } from '../../shared/contract';
-import { EngineHost, nodeLauncher } from '../host/engineHost';
-import { encodePng } from '../io/png';
+import { EngineHost, nodeLauncher } from './engineHost';
+import { encodePng } from '../core/io/png';
 import { type StudioApp, createStudioApp, engineEntry } from './app';
 
 const root = path.resolve(__dirname, '../../..');
@@ -114,7 +114,7 @@ test('the engine refuses an input picture larger than the image from its header,
     view.setUint32(16, 8000);
     view.setUint32(20, 8000);
     // The IHDR's CRC must still match, or the decoder refuses it for that instead.
-    const { crc32 } = await import('../io/png');
+    const { crc32 } = await import('../core/io/png');
     view.setUint32(29, crc32(png, 12, 29));
     const failed = await new Promise<{ kind: string; message: string }>((resolve) => {
       void host.run(

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Settings } from '../../shared/contract';
-import { GalleryStore } from '../gallery/store';
-import type { EngineHost, JobListener } from '../host/engineHost';
-import { encodePng } from '../io/png';
-import { ModelRegistry } from '../models/registry';
+import { GalleryStore } from '../core/gallery/store';
+import type { EngineHost, JobListener } from './engineHost';
+import { encodePng } from '../core/io/png';
+import { ModelRegistry } from '../core/models/registry';
 import { MAX_PENDING_INPUT_BYTES, MAX_PENDING_JOBS, StudioCallError, checkInputSize, createStudioService, pngDimensions } from './service';
 
 const SEED = Number(process.env.FC_SEED ?? 20261130);

@@ -8,18 +8,18 @@ import { z } from 'zod';
 import { type CallError, type EventName, type GenerationDetail, type GenerationRecord, type ModelSummary, type OperationName, type OperationOutputs, type Settings, type StudioEvents, operationSchemas } from '../../shared/contract';
 import { guidanceTerms, runSteps } from '../../shared/runShape';
 import { expectedCost } from '../../shared/solvers';
-import { ModelFolderError } from '../models/modelFolder';
-import { MAIN_MODEL_FILE, modelHashes, shortModelHash } from '../models/modelHashes';
-import { type ModelRegistry, summarize } from '../models/registry';
-import type { EngineHost } from '../host/engineHost';
-import { makeFingerprint } from '../gallery/fingerprint';
-import { type InstalledModel, importPngSettings } from '../gallery/importPng';
-import { PngMetadataError } from '../gallery/pngMetadata';
-import { rerunReport } from '../gallery/rerun';
-import { GalleryError, type GalleryStore } from '../gallery/store';
-import { encodePng } from '../io/png';
+import { ModelFolderError } from '../core/models/modelFolder';
+import { MAIN_MODEL_FILE, modelHashes, shortModelHash } from '../core/models/modelHashes';
+import { type ModelRegistry, summarize } from '../core/models/registry';
+import type { EngineHost } from './engineHost';
+import { makeFingerprint } from '../core/gallery/fingerprint';
+import { type InstalledModel, importPngSettings } from '../core/gallery/importPng';
+import { PngMetadataError } from '../core/gallery/pngMetadata';
+import { rerunReport } from '../core/gallery/rerun';
+import { GalleryError, type GalleryStore } from '../core/gallery/store';
+import { encodePng } from '../core/io/png';
 
-export { ENGINE_VERSION, NOISE_GENERATOR } from '../gallery/fingerprint';
+export { ENGINE_VERSION, NOISE_GENERATOR } from '../core/gallery/fingerprint';
 
 export class StudioCallError extends Error implements CallError {
   constructor(readonly kind: CallError['kind'], message: string) {

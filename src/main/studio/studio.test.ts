@@ -8,9 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
 import type { EventName, GenerationRecord, ImportedSettings, Settings, StudioEvents } from '../../shared/contract';
-import { nodeLauncher } from '../host/engineHost';
-import { encodePng } from '../io/png';
-import { ModelRegistry } from '../models/registry';
+import { nodeLauncher } from './engineHost';
+import { encodePng } from '../core/io/png';
+import { ModelRegistry } from '../core/models/registry';
 import { type StudioApp, createStudioApp, engineEntry } from './app';
 import { createStudioService } from './service';
 

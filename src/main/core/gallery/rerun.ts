@@ -1,0 +1,56 @@
+/**
+ * What a re-run reports beside its image, for the studio and the CLI alike: whether its
+ * settings differ from the original's, what differs in the engine that made it, and whether
+ * the image came out bit-identical.
+ */
+import { readFileSync } from 'node:fs';
+import type { Settings } from '../../../shared/contract';
+import { decodePng } from '../io/png';
+import { type Fingerprint, type GalleryStore, type RgbaPixels, fingerprintDiff } from './store';
+
+/** JSON with sorted keys: equal for equal settings whatever order the keys were written in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
+export function sameSettings(a: Settings, b: Settings): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** The settings keys whose values differ, in the settings' order. */
+export function changedSettings(from: Settings, to: Settings): (keyof Settings)[] {
+  return (Object.keys(to) as (keyof Settings)[]).filter((k) => canonical(from[k]) !== canonical(to[k]));
+}
+
+/** Whether `image` has exactly the pixels of the PNG file; null when the file cannot be read. */
+export function identicalToFile(file: string | null, image: RgbaPixels): boolean | null {
+  if (!file) return null;
+  let decoded;
+  try {
+    decoded = decodePng(readFileSync(file));
+  } catch {
+    return null;
+  }
+  return decoded.width === image.width && decoded.height === image.height && Buffer.from(decoded.data).equals(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength));
+}
+
+export interface RerunReport {
+  fingerprintChanges: string[];
+  /** Only when the settings are unchanged and the original's image is readable. */
+  identicalToParent?: boolean;
+}
+
+/** Compares a finished re-run with its original (generation `parentId` in `gallery`); null when the original is gone. */
+export function rerunReport(gallery: GalleryStore, parentId: number, run: { settings: Settings; fingerprint: Fingerprint; image: RgbaPixels }): RerunReport | null {
+  const meta = gallery.meta(parentId);
+  const parent = gallery.get(parentId);
+  if (!meta || !parent) return null;
+  const report: RerunReport = { fingerprintChanges: fingerprintDiff(meta.fingerprint, run.fingerprint) };
+  if (sameSettings(parent.settings, run.settings)) {
+    const identical = identicalToFile(gallery.imageFile(parentId), run.image);
+    if (identical !== null) report.identicalToParent = identical;
+  }
+  return report;
+}

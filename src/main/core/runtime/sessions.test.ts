@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { defaultThreads, inputSpecs, openSession, parseProviders, timestepTensor } from './sessions';
+
+const root = path.resolve(__dirname, '../../../..');
+const unet8 = path.join(root, 'resources/exact/gmm-3x8x8/unet/model.onnx');
+const unet32 = path.join(root, 'resources/exact/gmm-3x32x32/unet/model.onnx');
+
+describe('openSession', () => {
+  test('tries providers one at a time and reports why each skipped one failed', async () => {
+    const opened = await openSession(unet8, ['cuda', 'dml', 'cpu']);
+    expect(opened.provider).toBe('cpu');
+    expect(opened.skipped.map((s) => s.provider)).toEqual(['cuda', 'dml']);
+    for (const s of opened.skipped) expect(s.reason.length).toBeGreaterThan(5);
+  });
+
+  test('fails with every reason when no provider works', async () => {
+    await expect(openSession(unet8, ['dml'])).rejects.toThrow(/could not open .* \(dml: /);
+  });
+
+  test('a file that is not an ONNX model fails clearly', async () => {
+    await expect(openSession(path.join(root, 'package.json'), ['cpu'])).rejects.toThrow(/could not open .*package\.json.*cpu:/);
+  });
+});
+
+describe('timestep inputs follow the model metadata', () => {
+  test('int64 [batch] and float32 [1]', async () => {
+    const s8 = inputSpecs((await openSession(unet8, ['cpu'])).session).get('timestep')!;
+    expect(s8.type).toBe('int64');
+    const t8 = timestepTensor(s8, 500, 3);
+    expect(t8.type).toBe('int64');
+    expect(t8.dims).toEqual([3]);
+    const s32 = inputSpecs((await openSession(unet32, ['cpu'])).session).get('timestep')!;
+    expect(s32.type).toBe('float32');
+    const t32 = timestepTensor(s32, 500, 3);
+    expect(t32.dims).toEqual([1]);
+    expect(Array.from(t32.data as Float32Array)).toEqual([500]);
+  });
+
+  test('scalar and unsupported types', () => {
+    expect(timestepTensor({ name: 'timestep', type: 'float32', shape: [] }, 7, 2).dims).toEqual([]);
+    expect(() => timestepTensor({ name: 'timestep', type: 'string', shape: [1] }, 7, 2)).toThrow(/type string/);
+    expect(() => timestepTensor({ name: 'timestep', type: 'float32', shape: [1, 1] }, 7, 2)).toThrow(/rank 2/);
+  });
+});
+
+test('provider lists are validated', () => {
+  expect(parseProviders('CUDA, cpu')).toEqual(['cuda', 'cpu']);
+  expect(() => parseProviders('tpu')).toThrow(/unknown execution provider "tpu"/);
+  expect(() => parseProviders(',')).toThrow(/at least one/);
+});
+
+test('thread count leaves the machine responsive', () => {
+  const n = defaultThreads();
+  expect(n).toBeGreaterThanOrEqual(1);
+  expect(n).toBeLessThanOrEqual(8);
+});
