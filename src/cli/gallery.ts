@@ -18,7 +18,7 @@ import { defaultModelDir } from '../main/core/models/catalog';
 import { type ModelFolder, ModelFolderError, readModelFolder } from '../main/core/models/modelFolder';
 import { MAIN_MODEL_FILE, modelHashes } from '../main/core/models/modelHashes';
 import { ModelRegistry } from '../main/core/models/registry';
-import type { PixelModel } from '../main/core/pipelines/pixel';
+import type { Pipeline } from '../main/core/pipelines/pipeline';
 import { type ProviderName, defaultProviders, parseProviders } from '../main/core/runtime/sessions';
 import { type ParsedFlags, UsageError, choiceFlag, numberFlag, parseFlags, stringFlag } from './args';
 import { checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage, stageFile } from './run';
@@ -312,7 +312,7 @@ export async function galleryCommand(argv: string[]): Promise<void> {
 }
 
 /** The installed models (the studio's list: built-in, then imported), with `extra` (--model) added if it is not one of them. */
-function installedModels(extra: ModelFolder | undefined, providers: ProviderName[], opened: Map<string, PixelModel>): InstalledModel[] {
+function installedModels(extra: ModelFolder | undefined, providers: ProviderName[], opened: Map<string, Pipeline>): InstalledModel[] {
   let entries: { folder: ModelFolder; builtin: boolean }[];
   try {
     entries = new ModelRegistry(dataDir()).folders();
@@ -330,7 +330,7 @@ function installedModels(extra: ModelFolder | undefined, providers: ProviderName
         model = await openModel(folder, providers);
         opened.set(folder.dir, model);
       }
-      return summarize(folder, builtin, { width: model.signature.width, height: model.signature.height });
+      return summarize(folder, builtin, { width: model.image.width, height: model.image.height });
     },
     unetHash: async () => (await modelHashes(folder.dir))[MAIN_MODEL_FILE] ?? '',
   }));
@@ -351,7 +351,7 @@ export async function importCommand(argv: string[]): Promise<void> {
   const outFile = outName === undefined ? undefined : checkOutputPath(outName, '--out');
   const json = flags.has('json');
 
-  const opened = new Map<string, PixelModel>();
+  const opened = new Map<string, Pipeline>();
   let imported;
   try {
     imported = await importPngSettings(bytes, installedModels(explicit, providers, opened), explicit?.dir ?? defaultModelDir() ?? null, { forceCurrent: explicit !== undefined });

@@ -141,8 +141,8 @@ async function generate(argv: string[]): Promise<void> {
 
   const started = performance.now();
   const model = await openModel(folder, providers);
-  if (!settings.width) settings.width = model.signature.width ?? 64;
-  if (!settings.height) settings.height = model.signature.height ?? 64;
+  if (!settings.width) settings.width = model.image.width ?? 64;
+  if (!settings.height) settings.height = model.image.height ?? 64;
   const checked = checkSettings(settings);
   // Opened before the run, so that a gallery it cannot use fails before any work.
   const gallery = flags.has('no-gallery') ? null : openGallery();

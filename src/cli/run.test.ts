@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Settings } from '../shared/contract';
 import { GalleryStore } from '../main/core/gallery/store';
 import { readModelFolder } from '../main/core/models/modelFolder';
-import type { PixelModel, PixelResult } from '../main/core/pipelines/pixel';
+import type { Pipeline, PipelineResult } from '../main/core/pipelines/pipeline';
 import { UsageError } from './args';
 import { checkOutputPath, finish, stageFile, stagingIo } from './run';
 
@@ -30,13 +30,13 @@ function enospc(): never {
   throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
 }
 
-function fakeRun(): { model: PixelModel; result: PixelResult } {
-  const model = { folder: readModelFolder(exact8), provider: 'cpu' } as unknown as PixelModel;
+function fakeRun(): { model: Pipeline; result: PipelineResult } {
+  const model = { folder: readModelFolder(exact8), provider: 'cpu' } as unknown as Pipeline;
   const image = { width: 8, height: 8, data: new Uint8Array(256).map((_, i) => (i % 4 === 3 ? 255 : (i * 29) & 0xff)) };
   const result = {
     x: new Float32Array(192).fill(0.25), shape: [1, 3, 8, 8], image, warnings: [], timesteps: [999, 666, 333, 0], samplingMs: 1,
     cost: { nfe: 4, networkRows: 4, guidanceEvaluations: 0, classifierCalls: 0, runtimeMs: 1 },
-  } as unknown as PixelResult;
+  } as unknown as PipelineResult;
   return { model, result };
 }
 

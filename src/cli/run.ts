@@ -23,8 +23,9 @@ import { encodePng } from '../main/core/io/png';
 import type { ModelFolder } from '../main/core/models/modelFolder';
 import { modelHashes, shortModelHash } from '../main/core/models/modelHashes';
 import type { RgbaImage } from '../main/core/pipelines/images';
-import { ModelInputError } from '../main/core/pipelines/onnxPixel';
-import { type PixelModel, type PixelResult, generatePixel, openPixelModel } from '../main/core/pipelines/pixel';
+import { ModelInputError } from '../main/core/pipelines/errors';
+import { openPipeline } from '../main/core/pipelines/open';
+import type { Pipeline, PipelineResult } from '../main/core/pipelines/pipeline';
 import type { ProviderName } from '../main/core/runtime/sessions';
 import { UsageError } from './args';
 
@@ -146,9 +147,9 @@ export function checkSettings(settings: Settings): Settings {
   throw new UsageError(`${flag} ${message}`);
 }
 
-export async function openModel(folder: ModelFolder, providers: readonly ProviderName[]): Promise<PixelModel> {
+export async function openModel(folder: ModelFolder, providers: readonly ProviderName[]): Promise<Pipeline> {
   try {
-    return await openPixelModel(folder, providers);
+    return await openPipeline(folder, providers);
   } catch (error) {
     // Opening reads only the model's own files (a broken .onnx, a UNet with inputs this build
     // cannot drive): whatever fails here is the folder's problem, which the user can fix.
@@ -166,12 +167,12 @@ export interface SampleInputs {
 }
 
 /** One run; Ctrl+C cancels it (CancelledError). Input the engine refuses is a UsageError. */
-export async function sampleImage(model: PixelModel, settings: Settings, inputs: SampleInputs): Promise<PixelResult> {
+export async function sampleImage(model: Pipeline, settings: Settings, inputs: SampleInputs): Promise<PipelineResult> {
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once('SIGINT', onInterrupt);
   try {
-    const result = await generatePixel(model, settings, {
+    const result = await model.generate(settings, {
       initNoise: inputs.initNoise,
       initImage: inputs.initImage,
       mask: inputs.mask,
@@ -214,7 +215,7 @@ export function openGallery(): GalleryStore {
 }
 
 /** What the gallery records about the engine that made an image: the same fields the studio records. */
-export async function fingerprintOf(model: PixelModel): Promise<{ fingerprint: Fingerprint; modelHash: string }> {
+export async function fingerprintOf(model: Pipeline): Promise<{ fingerprint: Fingerprint; modelHash: string }> {
   const hashes = await modelHashes(model.folder.dir);
   return {
     fingerprint: makeFingerprint({ onnxruntimeVersion: ort.env.versions.common, provider: model.provider, modelHashes: hashes }),
@@ -238,9 +239,9 @@ export interface Finished {
  */
 export async function finish(options: {
   gallery: GalleryStore | null;
-  model: PixelModel;
+  model: Pipeline;
   settings: Settings;
-  result: PixelResult;
+  result: PipelineResult;
   totalMs: number;
   parentId: number | null;
   outFile?: string;
@@ -298,7 +299,7 @@ export async function finish(options: {
 }
 
 /** The JSON report of a run (generate's --json, and the `generation` of rerun/import --run). */
-export function runReport(model: PixelModel, settings: Settings, result: PixelResult, finished: Finished, totalMs: number) {
+export function runReport(model: Pipeline, settings: Settings, result: PipelineResult, finished: Finished, totalMs: number) {
   return {
     generationId: finished.generationId,
     outputs: finished.outputs,

@@ -16,8 +16,9 @@ import { loadGaussianMixture } from '../../src/main/core/engine/testing/gaussian
 import { solveGuidedOdeReference } from '../../src/main/core/engine/testing/referenceOde';
 import { appRoot } from '../../src/main/core/models/catalog';
 import { readModelFolder } from '../../src/main/core/models/modelFolder';
-import { OnnxClassifier, OnnxNoisePredictor } from '../../src/main/core/pipelines/onnxPixel';
-import { openPixelModel } from '../../src/main/core/pipelines/pixel';
+import { OnnxClassifier } from '../../src/main/core/pipelines/classifier';
+import { openPixelPipeline } from '../../src/main/core/pipelines/pixel';
+import { OnnxNoisePredictor } from '../../src/main/core/pipelines/unet';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -34,8 +35,8 @@ const pad = (v: string | number, n: number) => String(v).padStart(n);
 async function onnxSweep(): Promise<void> {
   const dir = exactModelDir('gmm-3x32x32', appRoot());
   const folder = readModelFolder(dir);
-  const model = await openPixelModel(folder, ['cpu']);
-  const classifierSession = (await model.classifier())!;
+  const model = await openPixelPipeline(folder, ['cpu']);
+  const classifierSession = (await model.classifierSession())!;
   const gmm = loadGaussianMixture(dir);
   const shape = { channels: gmm.channels, height: gmm.height, width: gmm.width };
   const initial = torchRandn(0, [1, gmm.channels, gmm.height, gmm.width]);

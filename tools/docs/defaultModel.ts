@@ -21,12 +21,13 @@ import { encodePng } from '../../src/main/core/io/png';
 import { appRoot, defaultModelDir } from '../../src/main/core/models/catalog';
 import { readModelFolder } from '../../src/main/core/models/modelFolder';
 import { tensorToImage } from '../../src/main/core/pipelines/images';
-import { OnnxClassifier, OnnxNoisePredictor } from '../../src/main/core/pipelines/onnxPixel';
-import { type PixelModel, encodePrompts, generatePixel, openPixelModel } from '../../src/main/core/pipelines/pixel';
+import { OnnxClassifier } from '../../src/main/core/pipelines/classifier';
+import { type PixelPipeline, openPixelPipeline } from '../../src/main/core/pipelines/pixel';
+import { OnnxNoisePredictor } from '../../src/main/core/pipelines/unet';
 
 const root = appRoot();
 
-function baseSettings(model: PixelModel): GenerationSettings {
+function baseSettings(model: PixelPipeline): GenerationSettings {
   const d = model.folder.defaults;
   return {
     task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: d.solver ?? 'stsp4', steps: d.steps ?? 20,
@@ -46,7 +47,7 @@ function blit(sheet: Uint8Array, sheetWidth: number, tile: { width: number; heig
 }
 
 /** 24 prompts x 4 seeds at the default settings: two prompts per row, four seeds each. */
-async function contactSheet(model: PixelModel, evalSet: EvalSet, seeds: number[]): Promise<{ ms: number[] }> {
+async function contactSheet(model: PixelPipeline, evalSet: EvalSet, seeds: number[]): Promise<{ ms: number[] }> {
   const scale = 2;
   const tile = 32 * scale;
   const gap = 3;
@@ -60,7 +61,7 @@ async function contactSheet(model: PixelModel, evalSet: EvalSet, seeds: number[]
   const ms: number[] = [];
   for (let i = 0; i < evalSet.prompts.length; i++) {
     for (let c = 0; c < cols; c++) {
-      const result = await generatePixel(model, { ...baseSettings(model), prompt: evalSet.prompts[i].prompt, seed: seeds[c] });
+      const result = await model.generate({ ...baseSettings(model), prompt: evalSet.prompts[i].prompt, seed: seeds[c] });
       ms.push(result.samplingMs);
       blit(sheet, width, result.image, (i % perRow) * (cols * (tile + gap) + mid) + c * (tile + gap), Math.floor(i / perRow) * (tile + gap), scale);
     }
@@ -77,12 +78,12 @@ interface EvalSet {
 }
 
 /** Final samples (model space, [-1, 1]) for `seeds` of one setting, in one batched run. */
-async function samples(model: PixelModel, classifier: OnnxClassifier, settings: GenerationSettings, seeds: number[], label: number | null): Promise<Float32Array> {
+async function samples(model: PixelPipeline, classifier: OnnxClassifier, settings: GenerationSettings, seeds: number[], label: number | null): Promise<Float32Array> {
   const rows = seeds.length;
   const shape = { channels: 3, height: 32, width: 32 };
   const initial = new Float32Array(rows * 3 * 32 * 32);
   seeds.forEach((s, i) => initial.set(torchRandn(s, [1, 3, 32, 32]), i * 3072));
-  const text = await encodePrompts(model, settings, []);
+  const text = await model.encodePrompts(settings, []);
   const result = await sample({
     predictor: new OnnxNoisePredictor(model.unet, model.signature, shape, text),
     classifier,
@@ -188,9 +189,9 @@ async function main(): Promise<void> {
   const dir = defaultModelDir();
   if (!dir) throw new Error('no embedded default model under resources/models');
   const folder = readModelFolder(dir);
-  const model = await openPixelModel(folder, ['cpu']);
+  const model = await openPixelPipeline(folder, ['cpu']);
   const labels = folder.classLabels!;
-  const classifier = new OnnxClassifier((await model.classifier())!, labels.length, { channels: 3, height: 32, width: 32 }, 'classifier/model.onnx');
+  const classifier = new OnnxClassifier((await model.classifierSession())!, labels.length, { channels: 3, height: 32, width: 32 }, 'classifier/model.onnx');
   const judgeDir = path.join(root, 'tools', 'train', 'judge');
   const judge = await ort.InferenceSession.create(path.join(judgeDir, 'noto-group-judge.onnx'));
   const judgeInfo = JSON.parse(readFileSync(path.join(judgeDir, 'judge.json'), 'utf8'));

@@ -12,7 +12,7 @@ import { appRoot, defaultModelDir } from '../../src/main/core/models/catalog';
 import { readModelFolder } from '../../src/main/core/models/modelFolder';
 import type { RgbaImage } from '../../src/main/core/pipelines/images';
 import { type SweepRow, centreMask, inpaintSweep } from '../../src/main/core/pipelines/inpaintMetrics';
-import { generatePixel, openPixelModel } from '../../src/main/core/pipelines/pixel';
+import { openPipeline } from '../../src/main/core/pipelines/open';
 
 const root = appRoot();
 const SCALE = 4;
@@ -34,19 +34,19 @@ const settings = (over: Partial<GenerationSettings>): GenerationSettings => ({
 
 async function pixelCase(): Promise<Case> {
   const folder = readModelFolder(defaultModelDir()!);
-  const model = await openPixelModel(folder, ['cpu']);
+  const model = await openPipeline(folder, ['cpu']);
   const base = settings({ prompt: 'grinning face on a yellow background', solver: folder.defaults.solver ?? 'stsp4', guidance: folder.defaults.guidance ?? 5 });
-  const original = (await generatePixel(model, { ...base, task: 'txt2img', prompt: 'red apple on a blue background', seed: 7 })).image;
+  const original = (await model.generate({ ...base, task: 'txt2img', prompt: 'red apple on a blue background', seed: 7 })).image;
   const mask = centreMask(32, 32);
   return { name: 'pixel: noto-emoji-32', note: `"${base.prompt}", CFG w = ${base.guidance}`, original, mask, ...(await inpaintSweep(model, base, original, mask)) };
 }
 
 async function latentCase(name: string): Promise<Case> {
   const fixtures = path.join(root, 'e2e', 'fixtures');
-  const model = await openPixelModel(readModelFolder(path.join(fixtures, name)), ['cpu']);
+  const model = await openPipeline(readModelFolder(path.join(fixtures, name)), ['cpu']);
   const base = settings({ prompt: 'a fox in the snow', guidance: 7.5, spacing: 'leading' });
-  const painter = await openPixelModel(readModelFolder(path.join(fixtures, 'tiny-sd-eps')), ['cpu']);
-  const original = (await generatePixel(painter, { ...base, task: 'txt2img' })).image;
+  const painter = await openPipeline(readModelFolder(path.join(fixtures, 'tiny-sd-eps')), ['cpu']);
+  const original = (await painter.generate({ ...base, task: 'txt2img' })).image;
   const mask = centreMask(32, 32);
   return { name: `latent: ${name} (random weights)`, note: `"${base.prompt}", CFG w = ${base.guidance}`, original, mask, ...(await inpaintSweep(model, base, original, mask)) };
 }

@@ -11,8 +11,9 @@ import { decodePng, encodePng } from '../core/io/png';
 import { ModelFolderError, readModelFolder } from '../core/models/modelFolder';
 import { modelHashes } from '../core/models/modelHashes';
 import { tensorToImage } from '../core/pipelines/images';
-import { ModelInputError } from '../core/pipelines/onnxPixel';
-import { type PixelModel, generatePixel, openPixelModel } from '../core/pipelines/pixel';
+import { ModelInputError } from '../core/pipelines/errors';
+import { openPipeline } from '../core/pipelines/open';
+import type { Pipeline } from '../core/pipelines/pipeline';
 import { type ProviderName, parseProviders } from '../core/runtime/sessions';
 import type { FromEngine, RunJob, ToEngine } from './messages';
 
@@ -30,13 +31,13 @@ function channel(): Channel {
   return { send: (m) => process.send!(m), onMessage: (l) => process.on('message', (m) => l(m as ToEngine)) };
 }
 
-const models = new Map<string, Promise<PixelModel>>();
+const models = new Map<string, Promise<Pipeline>>();
 
-function modelFor(dir: string, providers: ProviderName[]): Promise<PixelModel> {
+function modelFor(dir: string, providers: ProviderName[]): Promise<Pipeline> {
   const key = `${dir}|${providers.join(',')}`;
   let model = models.get(key);
   if (!model) {
-    model = openPixelModel(readModelFolder(dir), providers);
+    model = openPipeline(readModelFolder(dir), providers);
     models.set(key, model);
     model.catch(() => models.delete(key));
   }
@@ -63,8 +64,8 @@ async function run(job: RunJob, controller: AbortController, send: (m: FromEngin
         throw new SettingsError(`${what}: ${(error as Error).message}`);
       }
     };
-    const C = model.signature.channels;
-    const result = await generatePixel(model, job.settings, {
+    const C = model.image.channels;
+    const result = await model.generate(job.settings, {
       initImage: decode(job.initImage, 'init image'),
       mask: decode(job.mask, 'mask'),
       signal: controller.signal,
@@ -128,7 +129,7 @@ export function startEngineProcess(): void {
         break;
       case 'validate':
         modelFor(message.modelDir, parseProviders(message.providers.join(',')))
-          .then((m) => send({ type: 'validated', requestId: message.requestId, ok: true, width: m.signature.width, height: m.signature.height }))
+          .then((m) => send({ type: 'validated', requestId: message.requestId, ok: true, width: m.image.width, height: m.image.height }))
           .catch((error: Error) => send({ type: 'validated', requestId: message.requestId, ok: false, message: error.message }));
         break;
     }

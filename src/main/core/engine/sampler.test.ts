@@ -118,3 +118,47 @@ test('skipping steps (img2img) runs only the tail of the grid', async () => {
   expect(seen).toEqual([333, 222, 111, 0]);
   expect(result.cost.nfe).toBe(4);
 });
+
+describe('the state hook (inpainting, ILVR) and progress', () => {
+  /** A predictor that records the state it is called at. */
+  function recordingPredictor(seen: number[][]): NoisePredictor {
+    return {
+      ...toyPredictor,
+      async predict(x, rows, t, branches, out) {
+        seen.push(Array.from(x.subarray(0, 4)));
+        await toyPredictor.predict(x, rows, t, branches, out);
+      },
+    };
+  }
+
+  for (const solver of SOLVER_IDS) {
+    test(`${solver}: runs once after every step, before progress, and the next network call is at the state it set`, async () => {
+      const steps = 6;
+      const seen: number[][] = [];
+      const callsBeforeHook: number[] = [];
+      const marker = (index: number) => Array.from(Float32Array.of(0.1 * index, -0.2, 0.3, 0.05 * index));
+      let hooked = -1;
+      const result = await sample({
+        ...options(solver, steps, {}),
+        predictor: recordingPredictor(seen),
+        stateHook: (x, index) => {
+          callsBeforeHook.push(seen.length);
+          x.set(marker(index));
+          hooked = index;
+        },
+        onStep: (p) => expect(hooked).toBe(p.step - 1),
+      });
+      expect(callsBeforeHook).toHaveLength(steps);
+      for (let index = 0; index < steps - 1; index++) expect(seen[callsBeforeHook[index]]).toEqual(marker(index));
+      expect(Array.from(result.x)).toEqual(marker(steps - 1));
+    });
+  }
+
+  test('progress gets its own copy of x0: scribbling on it changes nothing', async () => {
+    for (const solver of ['dpmpp2m', 'unipc2', 'stsp4', 'plms4']) {
+      const quiet = await sample(options(solver, 8, { cfg: 5 }));
+      const scribbled = await sample({ ...options(solver, 8, { cfg: 5 }), onStep: (p) => void p.x0.fill(Number.NaN) });
+      expect(Array.from(scribbled.x)).toEqual(Array.from(quiet.x));
+    }
+  });
+});

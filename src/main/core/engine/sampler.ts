@@ -19,7 +19,7 @@ import { sampleUniPC2 } from './solvers/unipc';
 import { SettingsError } from './errors';
 
 export function makeSolver(id: string, conditionAt: ConditionPlacement): Solver {
-  if (!SOLVER_IDS.includes(id)) throw new SettingsError(`unknown solver "${id}"; choose one of: ${SOLVER_IDS.join(', ')}`);
+  if (!SOLVER_IDS.includes(id)) throw new SettingsError(`unknown solver "${id}"; choose one of: ${SOLVER_IDS.join(', ')}`, { field: 'solver', kind: 'unsupported' });
   const info = solverInfo(id);
   switch (info.family) {
     case 'ddim':
@@ -45,9 +45,17 @@ export interface StepProgress {
   sigmaBar: number;
   nfe: number;
   guidanceEvaluations: number;
-  /** x0 prediction of this step (valid only during the callback: copy to keep). */
+  /** x0 prediction of this step: the reporter's own copy (changing it changes nothing in the run). */
   x0: Float32Array;
 }
+
+/**
+ * Changes the state x in place after step `stepIndex` (0-based, of the plan being run), before
+ * the next step and before progress is reported: how inpainting keeps its known region and
+ * ILVR-style restorations their measurement (pipelines/knownRegion.ts). Every solver keeps
+ * stepping from the changed state: multistep history holds model outputs, never x.
+ */
+export type StateHook = (x: Float32Array, stepIndex: number) => void;
 
 export interface SampleOptions {
   predictor: NoisePredictor;
@@ -67,6 +75,8 @@ export interface SampleOptions {
   /** Start later than the first grid step (img2img strength): skip this many steps. */
   skipSteps?: number;
   signal?: AbortSignal;
+  stateHook?: StateHook;
+  /** Progress after each step (after the state hook); it cannot change the run. */
   onStep?: (progress: StepProgress) => void | Promise<void>;
 }
 
@@ -98,24 +108,28 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
     cost,
   });
   if (opts.initial.length !== model.size) {
-    throw new SettingsError(`initial noise has ${opts.initial.length} values, expected ${model.size}`);
+    throw new SettingsError(`initial noise has ${opts.initial.length} values, expected ${model.size}`, { field: 'initNoise', kind: 'format' });
   }
   const solver = makeSolver(opts.solver, opts.conditionAt ?? 'exact');
   const x = opts.initial;
+  const { stateHook, onStep } = opts;
   await solver({
     plan,
     model,
     x,
-    onStep: (step, x0) =>
-      opts.onStep?.({
+    endStep: async (step, x0) => {
+      stateHook?.(x, step.index);
+      if (!onStep) return;
+      await onStep({
         step: step.index + 1,
         steps: plan.steps.length,
         timestep: step.point.timestep,
         sigmaBar: step.sb,
         nfe: cost.nfe,
         guidanceEvaluations: cost.guidanceEvaluations,
-        x0,
-      }),
+        x0: Float32Array.from(x0),
+      });
+    },
   });
   return { x, plan, cost, wallMs: performance.now() - started };
 }
@@ -123,7 +137,7 @@ export async function sample(opts: SampleOptions): Promise<SampleResult> {
 /** The tail of a plan after `skip` steps (img2img: start at a lower noise level). */
 export function skipPlan(plan: SamplingPlan, skip: number): SamplingPlan {
   if (!Number.isInteger(skip) || skip < 0 || skip >= plan.steps.length) {
-    throw new SettingsError(`cannot skip ${skip} of ${plan.steps.length} steps`);
+    throw new SettingsError(`cannot skip ${skip} of ${plan.steps.length} steps`, { field: 'strength', kind: 'range' });
   }
   const steps = plan.steps.slice(skip).map((s, i, all) => ({ ...s, index: i, isFirst: i === 0, isLast: i === all.length - 1 }));
   return { timesteps: plan.timesteps.slice(skip), steps, finalAbar: plan.finalAbar };

@@ -1,31 +1,7 @@
-/** What the pixel and latent pipelines share: their inputs and result, and input checks. */
+/** Input checks the pixel and latent pipelines share. */
 import { type GenerationSettings, stepCountProblem } from '../../../shared/settings';
-import type { CostCounter } from '../engine/model';
 import { SettingsError } from '../engine/errors';
-import type { StepProgress } from '../engine/sampler';
 import type { RgbaImage } from './images';
-
-export interface PixelInputs {
-  /** x_T for all rows; default: torch-compatible randn(seed). */
-  initNoise?: Float32Array;
-  initImage?: RgbaImage;
-  mask?: RgbaImage;
-  signal?: AbortSignal;
-  /** Progress after each step; for latent models `x0` is an RGB preview [3, H, W] (latent.ts latentPreview), not the latent. */
-  onStep?: (progress: StepProgress) => void | Promise<void>;
-}
-
-export interface PixelResult {
-  /** Final state in model space: pixels in [-1, 1], [1, C, H, W]; for latent models the latent before decoding, [1, 4, H/8, W/8]. */
-  x: Float32Array;
-  shape: [number, number, number, number];
-  image: RgbaImage;
-  cost: CostCounter;
-  samplingMs: number;
-  timesteps: number[];
-  /** Things the user should know (unknown words, truncated prompt). */
-  warnings: string[];
-}
 
 /** A run's step count, unless explicit timesteps set the grid. */
 export function checkStepCount(settings: Pick<GenerationSettings, 'steps' | 'spacing'>): void {
@@ -42,10 +18,10 @@ export function stepsToSkip(steps: number, strength: number): number {
   return steps - run;
 }
 
-/** The picture a task needs, at the size the run makes. */
-export function requireSized(image: RgbaImage | undefined, flag: string, what: string, width: number, height: number): RgbaImage {
-  if (!image) throw new SettingsError(`this task needs ${flag} (${what})`);
-  if (image.width !== width || image.height !== height) throw new SettingsError(`${flag} is ${image.width}x${image.height}, but the image is ${width}x${height}`);
+/** The picture a task needs (`name`: "the mask", ...; `hint` says what it should show), at the size the run makes. */
+export function requireSized(image: RgbaImage | undefined, field: 'initImage' | 'mask', name: string, width: number, height: number, hint?: string): RgbaImage {
+  if (!image) throw new SettingsError(`this task needs ${name}${hint ? ` (${hint})` : ''}`);
+  if (image.width !== width || image.height !== height) throw new SettingsError(`${name} is ${image.width}x${image.height}, but the image is ${width}x${height}`);
   return image;
 }
 

@@ -8,7 +8,7 @@
 import type { GenerationSettings } from '../../../shared/settings';
 import type { RgbaImage } from './images';
 import { maskToKnown } from './images';
-import { type PixelModel, generatePixel } from './pixel';
+import type { Pipeline } from './pipeline';
 
 export interface InpaintQuality {
   /** Mean |result - original| over kept pixels (mask < 0.5), 0-255 levels. */
@@ -77,7 +77,7 @@ export interface SweepRow extends InpaintQuality {
  * `referenceSteps` (the reference the high-frequency energy is compared with).
  */
 export async function inpaintSweep(
-  model: PixelModel,
+  model: Pipeline,
   settings: GenerationSettings,
   original: RgbaImage,
   mask: RgbaImage,
@@ -86,7 +86,7 @@ export async function inpaintSweep(
   solvers: readonly string[] = SWEEP_SOLVERS,
 ): Promise<{ reference: SweepRow; rows: SweepRow[] }> {
   const run = async (solver: string, n: number): Promise<SweepRow> => {
-    const r = await generatePixel(model, { ...settings, task: 'inpaint', solver, steps: n }, { initImage: original, mask });
+    const r = await model.generate({ ...settings, task: 'inpaint', solver, steps: n }, { initImage: original, mask });
     return { solver, steps: n, image: r.image, ...inpaintQuality(r.image, original, mask), highFrequencyRatio: 1 };
   };
   const reference = await run('ddim', referenceSteps);

@@ -10,7 +10,7 @@ import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSetting
 import { defaultModelDir } from '../models/catalog';
 import { readModelFolder } from '../models/modelFolder';
 import { centreMask, inpaintSweep } from './inpaintMetrics';
-import { generatePixel, openPixelModel } from './pixel';
+import { openPipeline } from './open';
 
 const settings = (over: Partial<GenerationSettings>): GenerationSettings => ({
   task: 'inpaint', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'stsp4', steps: 20, guidance: 5,
@@ -25,9 +25,9 @@ function report(name: string, rows: { solver: string; keptMeanDiff: number; high
 describe('inpainting with every solver family at 20 steps', () => {
   test('pixel: the default model, its default settings', async () => {
     const folder = readModelFolder(defaultModelDir()!);
-    const model = await openPixelModel(folder, ['cpu']);
+    const model = await openPipeline(folder, ['cpu']);
     const base = settings({ prompt: 'grinning face on a yellow background', solver: folder.defaults.solver ?? 'stsp4', guidance: folder.defaults.guidance ?? 5 });
-    const original = (await generatePixel(model, { ...base, task: 'txt2img', prompt: 'red apple on a blue background', seed: 7 })).image;
+    const original = (await model.generate({ ...base, task: 'txt2img', prompt: 'red apple on a blue background', seed: 7 })).image;
     const { rows } = await inpaintSweep(model, base, original, centreMask(32, 32));
     report('pixel, noto-emoji-32', rows);
     for (const r of rows) {
@@ -39,11 +39,11 @@ describe('inpainting with every solver family at 20 steps', () => {
   });
 
   test.each(['tiny-sd-eps', 'tiny-sd-inpaint'])('latent: the %s fixture', async (name) => {
-    const model = await openPixelModel(readModelFolder(path.resolve(__dirname, '../../../../e2e/fixtures', name)), ['cpu']);
+    const model = await openPipeline(readModelFolder(path.resolve(__dirname, '../../../../e2e/fixtures', name)), ['cpu']);
     const base = settings({ prompt: 'a fox in the snow', guidance: 7.5, spacing: 'leading' });
     // The picture to inpaint: a txt2img result of the 4-channel fixture (the 9-channel one only inpaints).
-    const painter = await openPixelModel(readModelFolder(path.resolve(__dirname, '../../../../e2e/fixtures/tiny-sd-eps')), ['cpu']);
-    const picture = (await generatePixel(painter, { ...base, task: 'txt2img' })).image;
+    const painter = await openPipeline(readModelFolder(path.resolve(__dirname, '../../../../e2e/fixtures/tiny-sd-eps')), ['cpu']);
+    const picture = (await painter.generate({ ...base, task: 'txt2img' })).image;
     const { rows } = await inpaintSweep(model, base, picture, centreMask(32, 32));
     report(`latent, ${name}`, rows);
     for (const r of rows) {

@@ -141,7 +141,10 @@ export function pasteBack(result: Float32Array, original: Float32Array, pixelRep
  * pixel; box downsampling: repeat each value over its block), leaving the unmeasured
  * component (colour, fine detail) to the model. After the last step A x = y exactly.
  */
-export function replaceMeasurement(op: Exclude<ConsistencyOperator, { kind: 'inpaint' }>, shape: ImageShape, noise: Float32Array, plan: SamplingPlan, x: Float32Array, stepIndex: number): void {
+/** A measurement y = A x of the picture: colorize's gray levels, super-resolution's small picture. */
+export type MeasurementOperator = Exclude<ConsistencyOperator, { kind: 'inpaint' }>;
+
+export function replaceMeasurement(op: MeasurementOperator, shape: ImageShape, noise: Float32Array, plan: SamplingPlan, x: Float32Array, stepIndex: number): void {
   const level = levelAfter(plan, stepIndex);
   const a = Math.sqrt(level);
   const s = Math.sqrt(1 - level);

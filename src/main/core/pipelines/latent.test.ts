@@ -13,8 +13,10 @@ import { SOLVERS, expectedCost, termsOf } from '../../../shared/solvers';
 import { torchRandn } from '../engine/noise/torchRandn';
 import { readModelFolder } from '../models/modelFolder';
 import { type RgbaImage, imageToTensor, tensorToImage } from './images';
-import { type LatentModel, type LatentResult, UNET_NAN_MESSAGE, VAE_BLACK_MESSAGE, VAE_NAN_MESSAGE, generateLatent, openLatentModel } from './latent';
-import { generatePixel, openPixelModel } from './pixel';
+import { UNET_NAN_MESSAGE, VAE_BLACK_MESSAGE, VAE_NAN_MESSAGE } from './errors';
+import { type LatentPipeline, openLatentPipeline } from './latent';
+import { openPipeline } from './open';
+import type { PipelineResult } from './pipeline';
 
 const root = path.resolve(__dirname, '../../../..');
 const fixtures = path.join(root, 'e2e/fixtures');
@@ -80,10 +82,10 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-const models = new Map<string, Promise<LatentModel>>();
+const models = new Map<string, Promise<LatentPipeline>>();
 const open = (name: string) => {
   let m = models.get(name);
-  if (!m) models.set(name, (m = openLatentModel(fixture(name), ['cpu'], { threads: 1 })));
+  if (!m) models.set(name, (m = openLatentPipeline(fixture(name), ['cpu'], { threads: 1 })));
   return m;
 };
 
@@ -91,8 +93,7 @@ describe('matches the torch references (diffusers DDIM + CFG semantics)', () => 
   test.each(references.runs.map((r) => [`${r.fixture} ${r.task} guidance ${r.guidance}`, r] as const))('%s', async (_, ref) => {
     const model = await open(ref.fixture);
     expect(Array.from(torchRandn(ref.seed, [1, 4, ref.height / 8, ref.width / 8]))).toEqual(ref.noise);
-    const r = await generateLatent(
-      model,
+    const r = await model.generate(
       { ...base, task: ref.task, prompt: ref.prompt, negativePrompt: ref.negative, seed: ref.seed, steps: ref.steps, guidance: ref.guidance, width: ref.width, height: ref.height, spacing: model.folder.scheduler.timestepSpacing, strength: ref.strength ?? 1 },
       ref.task === 'img2img' ? { initImage: referencePicture() } : {},
     );
@@ -128,11 +129,11 @@ describe('the folder is read as diffusers does', () => {
   test('input types and ranks come from the models: int32 ids, scalar float timestep, float16 everything', async () => {
     const v = await open('tiny-sd-v');
     expect(v.signature.timestep).toMatchObject({ type: 'float32', shape: [] });
-    expect(v.scalingFactor).toBe(0.15);
+    expect(v.vae.scalingFactor).toBe(0.15);
     const eps = await open('tiny-sd-eps');
     expect(eps.signature.timestep).toMatchObject({ type: 'int64', shape: ['batch'] });
-    expect(eps.scalingFactor).toBe(0.18215);
-    expect(eps.scalingFactorSource).toMatch(/default/);
+    expect(eps.vae.scalingFactor).toBe(0.18215);
+    expect(eps.vae.scalingFactorSource).toMatch(/default/);
     const fp16 = await open('tiny-sd-fp16');
     expect(fp16.signature).toMatchObject({ floatType: 'float16', hiddenType: 'float16', channels: 4 });
     expect(fp16.signature.timestep.type).toBe('float16');
@@ -143,7 +144,7 @@ describe('the folder is read as diffusers does', () => {
 describe('img2img and inpainting', () => {
   test('img2img: strength 0.6 of 10 steps runs the last 6, starting from the init image', async () => {
     const model = await open('tiny-sd-eps');
-    const r = await generateLatent(model, { ...base, task: 'img2img', steps: 10, strength: 0.6 }, { initImage: referencePicture() });
+    const r = await model.generate({ ...base, task: 'img2img', steps: 10, strength: 0.6 }, { initImage: referencePicture() });
     expect(r.timesteps).toEqual([501, 401, 301, 201, 101, 1]);
     expect(r.cost.nfe).toBe(6);
   });
@@ -169,7 +170,7 @@ describe('img2img and inpainting', () => {
   ])('%s keeps the unmasked region', async (_, name) => {
     const model = await open(name);
     const init = blockPicture();
-    const r: LatentResult = await generateLatent(model, { ...base, task: 'inpaint', steps: 8, guidance: 5 }, { initImage: init, mask: halfMask() });
+    const r: PipelineResult = await model.generate({ ...base, task: 'inpaint', steps: 8, guidance: 5 }, { initImage: init, mask: halfMask() });
     const initT = imageFloats(init);
     const out = imageFloats(r.image);
     const finalUnmasked = leftMean(out, initT, 3, 127.5);
@@ -177,7 +178,7 @@ describe('img2img and inpainting', () => {
     const repainted = rightMean(out, initT);
     // Latent cells of column 0 are fully known (repaint weight 0).
     let latentSum = 0;
-    for (let c = 0; c < 4; c++) for (let y = 0; y < 4; y++) latentSum += Math.abs(r.x[c * 16 + y * 4] - r.initLatent![c * 16 + y * 4]);
+    for (let c = 0; c < 4; c++) for (let y = 0; y < 4; y++) latentSum += Math.abs(r.x[c * 16 + y * 4] - r.initState![c * 16 + y * 4]);
     const latentUnmasked = latentSum / 16;
     console.log(
       `${name} inpaint: unmasked region (x < 8) mean |final - init| = ${finalUnmasked.toFixed(3)}/255, before paste-back ${decodedUnmasked.toFixed(2)}/255; ` +
@@ -195,9 +196,9 @@ describe('img2img and inpainting', () => {
 
   test('inpainting needs an init image and a mask of the right size; the 9-channel model only inpaints', async () => {
     const eps = await open('tiny-sd-eps');
-    await expect(generateLatent(eps, { ...base, task: 'inpaint' }, { initImage: blockPicture() })).rejects.toThrow(/--mask/);
-    await expect(generateLatent(eps, { ...base, task: 'inpaint' }, { initImage: blockPicture(), mask: halfMask(16) })).rejects.toThrow(/--mask is 16x16/);
-    await expect(generateLatent(await open('tiny-sd-inpaint'), base)).rejects.toThrow(/inpainting model/);
+    await expect(eps.generate({ ...base, task: 'inpaint' }, { initImage: blockPicture() })).rejects.toThrow(/needs the mask/);
+    await expect(eps.generate({ ...base, task: 'inpaint' }, { initImage: blockPicture(), mask: halfMask(16) })).rejects.toThrow(/the mask is 16x16, but the image is 32x32/);
+    await expect((await open('tiny-sd-inpaint')).generate(base)).rejects.toThrow(/inpainting model/);
   });
 });
 
@@ -205,7 +206,7 @@ describe('every solver runs with CFG on latents', () => {
   const cases = SOLVERS.flatMap((s) => (s.family === 'ltsp' || s.family === 'stsp' ? (['exact', 'same-point'] as const).map((at) => [s.id, at] as const) : [[s.id, 'exact'] as const]));
   test.each(cases)('%s (%s)', async (solver, conditionAt) => {
     const model = await open('tiny-sd-eps');
-    const r = await generateLatent(model, { ...base, solver, conditionAt, steps: 4, guidance: 7.5 });
+    const r = await model.generate({ ...base, solver, conditionAt, steps: 4, guidance: 7.5 });
     expect(r.cost.nfe).toBe(expectedCost(solver, 4, termsOf('cfg'), conditionAt).nfe);
     expect(r.cost.networkRows).toBe(expectedCost(solver, 4, termsOf('cfg'), conditionAt).networkRows);
     expect(r.shape).toEqual([1, 4, 4, 4]);
@@ -213,18 +214,18 @@ describe('every solver runs with CFG on latents', () => {
   });
 
   test('v_prediction and guidance 0 (unconditional only) run too', async () => {
-    const r = await generateLatent(await open('tiny-sd-v'), { ...base, solver: 'dpmpp2m', guidance: 0, steps: 4 });
+    const r = await (await open('tiny-sd-v')).generate({ ...base, solver: 'dpmpp2m', guidance: 0, steps: 4 });
     expect(r.x.every(Number.isFinite)).toBe(true);
   });
 });
 
-describe('through the pixel pipeline entry points (CLI, engine process, studio)', () => {
-  test('openPixelModel/generatePixel dispatch latent folders; x is the latent; previews are RGB at image size', async () => {
-    const model = await openPixelModel(fixture('tiny-sd-eps'), ['cpu']);
-    expect(model.latent).toBeDefined();
-    expect(model.signature).toMatchObject({ channels: 3, width: null, height: null });
+describe('through openPipeline, as the CLI, engine process and studio open models', () => {
+  test('openPipeline opens latent folders as latent pipelines; x is the latent; previews are RGB at image size', async () => {
+    const model = await openPipeline(fixture('tiny-sd-eps'), ['cpu']);
+    expect(model.kind).toBe('latent');
+    expect(model.image).toEqual({ channels: 3, width: null, height: null });
     const previews: number[] = [];
-    const r = await generatePixel(model, { ...base, steps: 3 }, { onStep: (p) => void previews.push(p.x0.length) });
+    const r = await model.generate({ ...base, steps: 3 }, { onStep: (p) => void previews.push(p.x0.length) });
     expect(r.shape).toEqual([1, 4, 4, 4]);
     expect(r.x).toHaveLength(64);
     expect([r.image.width, r.image.height]).toEqual([32, 32]);
@@ -233,44 +234,44 @@ describe('through the pixel pipeline entry points (CLI, engine process, studio)'
 
   test('a prompt over 77 tokens is truncated with a warning naming the dropped words', async () => {
     const long = Array(40).fill('snowy forest').join(' ') + ' and a red fox';
-    const r = await generateLatent(await open('tiny-sd-eps'), { ...base, prompt: long, steps: 3 });
+    const r = await (await open('tiny-sd-eps')).generate({ ...base, prompt: long, steps: 3 });
     expect(r.warnings.join('\n')).toMatch(/the prompt is longer than 77 tokens; this part was ignored: ".*and a red fox"/);
   });
 
   test('tasks and settings a latent model cannot take are refused', async () => {
     const model = await open('tiny-sd-eps');
-    await expect(generateLatent(model, { ...base, task: 'colorize' })).rejects.toThrow(/needs a pixel-space model/);
-    await expect(generateLatent(model, { ...base, width: 36 })).rejects.toThrow(/multiples of 8/);
-    await expect(generateLatent(model, { ...base, clipX0: true })).rejects.toThrow(/never clip/);
-    await expect(generateLatent(model, { ...base, classLabel: 1, classifierScale: 2 })).rejects.toThrow(/no classifier/);
+    await expect(model.generate({ ...base, task: 'colorize' })).rejects.toThrow(/needs a pixel-space model/);
+    await expect(model.generate({ ...base, width: 36 })).rejects.toThrow(/multiples of 8/);
+    await expect(model.generate({ ...base, clipX0: true })).rejects.toThrow(/never clip/);
+    await expect(model.generate({ ...base, classLabel: 1, classifierScale: 2 })).rejects.toThrow(/no classifier/);
   });
 });
 
 describe('execution providers', () => {
   test('providers are tried in order; each skipped one is reported with its reason', async () => {
-    const model = await openLatentModel(fixture('tiny-sd-eps'), ['cuda', 'dml', 'cpu'], { threads: 1 });
+    const model = await openLatentPipeline(fixture('tiny-sd-eps'), ['cuda', 'dml', 'cpu'], { threads: 1 });
     expect(model.provider).toBe('cpu');
     expect(model.skippedProviders.map((s) => s.provider)).toEqual(['cuda', 'dml']);
     for (const s of model.skippedProviders) expect(s.reason.length).toBeGreaterThan(5);
     expect(model.fixedDimensions).toBe(false);
-    await expect(openLatentModel(fixture('tiny-sd-eps'), ['dml'])).rejects.toThrow(/could not open .*dml:/);
+    await expect(openLatentPipeline(fixture('tiny-sd-eps'), ['dml'])).rejects.toThrow(/could not open .*dml:/);
   });
 
   test('fixed-size providers get one session per resolution, cached, with the same results', async () => {
-    const fixed = await openLatentModel(fixture('tiny-sd-eps'), ['cpu'], { fixedDimensions: 'always', threads: 1 });
+    const fixed = await openLatentPipeline(fixture('tiny-sd-eps'), ['cpu'], { fixedDimensions: 'always', threads: 1 });
     const free = await open('tiny-sd-eps');
-    const a = await generateLatent(fixed, { ...base, steps: 3 });
-    await generateLatent(fixed, { ...base, steps: 3, width: 48, height: 48 });
-    const c = await generateLatent(fixed, { ...base, steps: 3, guidance: 1 }); // batch 1 shares the 32x32 session
+    const a = await fixed.generate({ ...base, steps: 3 });
+    await fixed.generate({ ...base, steps: 3, width: 48, height: 48 });
+    const c = await fixed.generate({ ...base, steps: 3, guidance: 1 }); // batch 1 shares the 32x32 session
     expect(fixed.unet.fixedSessions.size).toBe(2);
-    expect(fixed.decoder.fixedSessions.size).toBe(2);
+    expect(fixed.vae.decoder.fixedSessions.size).toBe(2);
     expect([...fixed.unet.fixedSessions.keys()]).toEqual([
       '[["channels",4],["height",6],["sequence",77],["width",6]]',
       '[["channels",4],["height",4],["sequence",77],["width",4]]', // most recently used last
     ]);
-    await generateLatent(fixed, { ...base, steps: 3, width: 64, height: 64 }); // a third size drops the least recent (48x48)
+    await fixed.generate({ ...base, steps: 3, width: 64, height: 64 }); // a third size drops the least recent (48x48)
     expect([...fixed.unet.fixedSessions.keys()].map((k) => JSON.parse(k)[1][1])).toEqual([4, 8]);
-    expect(maxAbs(a.x, (await generateLatent(free, { ...base, steps: 3 })).x)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(a.x, (await free.generate({ ...base, steps: 3 })).x)).toBeLessThanOrEqual(1e-6);
     expect(c.x.every(Number.isFinite)).toBe(true);
   });
 });
@@ -284,35 +285,35 @@ describe('weights and precision', () => {
 
   test('external weights (weights.pb next to model.onnx) load; without them the error names the file', async () => {
     const v = await open('tiny-sd-v'); // its UNet and text encoder keep their weights in weights.pb
-    expect((await generateLatent(v, { ...base, steps: 3 })).x.every(Number.isFinite)).toBe(true);
+    expect((await v.generate({ ...base, steps: 3 })).x.every(Number.isFinite)).toBe(true);
     const copy = path.join(dir, 'no-weights');
     cpSync(path.join(fixtures, 'tiny-sd-v'), copy, { recursive: true });
     rmSync(path.join(copy, 'unet', 'weights.pb'));
-    await expect(openLatentModel(readModelFolder(copy), ['cpu'])).rejects.toThrow(/unet[/\\]model\.onnx/);
+    await expect(openLatentPipeline(readModelFolder(copy), ['cpu'])).rejects.toThrow(/unet[/\\]model\.onnx/);
   });
 });
 
 describe('NaN and all-black outputs are reported, not saved', () => {
   const nanDecoder = (fill: number) => async () => ({ sample: new ort.Tensor('float32', new Float32Array(3 * 32 * 32).fill(fill), [1, 3, 32, 32]) });
 
-  test('a VAE that returns NaN (fp16 overflow) gives the specific error, also through generatePixel', async () => {
-    const model = await openPixelModel(fixture('tiny-sd-fp16'), ['cpu']);
-    const decoder = model.latent!.decoder;
+  test('a VAE that returns NaN (fp16 overflow) gives the specific error, also through openPipeline', async () => {
+    const model = await openPipeline(fixture('tiny-sd-fp16'), ['cpu']);
+    const decoder = (model as LatentPipeline).vae.decoder;
     const run = decoder.run.bind(decoder);
     decoder.run = nanDecoder(NaN);
     try {
-      await expect(generatePixel(model, { ...base, steps: 3 })).rejects.toThrow(VAE_NAN_MESSAGE);
+      await expect(model.generate({ ...base, steps: 3 })).rejects.toThrow(VAE_NAN_MESSAGE);
       decoder.run = nanDecoder(-1);
-      await expect(generatePixel(model, { ...base, steps: 3 })).rejects.toThrow(VAE_BLACK_MESSAGE);
+      await expect(model.generate({ ...base, steps: 3 })).rejects.toThrow(VAE_BLACK_MESSAGE);
     } finally {
       decoder.run = run;
     }
-    expect((await generatePixel(model, { ...base, steps: 3 })).image.width).toBe(32);
+    expect((await model.generate({ ...base, steps: 3 })).image.width).toBe(32);
   });
 
   test('a UNet that returns infinities gives its own error', async () => {
-    const model = await openLatentModel(fixture('tiny-sd-eps'), ['cpu'], { threads: 1 });
+    const model = await openLatentPipeline(fixture('tiny-sd-eps'), ['cpu'], { threads: 1 });
     model.unet.run = async () => ({ out_sample: new ort.Tensor('float32', new Float32Array(2 * 64).fill(Infinity), [2, 4, 4, 4]) });
-    await expect(generateLatent(model, { ...base, steps: 3 })).rejects.toThrow(UNET_NAN_MESSAGE);
+    await expect(model.generate({ ...base, steps: 3 })).rejects.toThrow(UNET_NAN_MESSAGE);
   });
 });

@@ -2,7 +2,8 @@
 import * as ort from 'onnxruntime-node';
 import { halfToFloat32 } from '../runtime/float16';
 import { type OpenedSession, inputSpecs } from '../runtime/sessions';
-import { ModelInputError } from './onnxPixel';
+import { SettingsError } from '../engine/errors';
+import { ModelInputError } from './errors';
 import type { PromptTokenizer } from './tokenizers/wordLevel';
 
 export interface Embeddings {
@@ -86,4 +87,17 @@ export async function encodePromptPair(tokenizer: PromptTokenizer, encoder: Onnx
     condIds: cond.ids,
     uncondIds: uncond.ids,
   };
+}
+
+/** A folder's text networks: its tokenizer and text encoder. */
+export interface TextNetworks {
+  tokenizer: PromptTokenizer;
+  encoder: OnnxTextEncoder;
+}
+
+/** The prompt pair of a run, or undefined for a model without a text encoder (which refuses a prompt). */
+export async function encodeRunPrompts(text: TextNetworks | undefined, modelName: string, prompt: string, negative: string, warnings: string[]): Promise<PromptPair | undefined> {
+  if (text) return encodePromptPair(text.tokenizer, text.encoder, prompt, negative, warnings);
+  if (prompt || negative) throw new SettingsError(`${modelName} has no text encoder, so a prompt cannot be used`);
+  return undefined;
 }

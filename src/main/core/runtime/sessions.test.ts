@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { defaultThreads, inputSpecs, openSession, parseProviders, timestepTensor } from './sessions';
+import { defaultThreads, openSession, parseProviders } from './sessions';
 
 const root = path.resolve(__dirname, '../../../..');
 const unet8 = path.join(root, 'resources/exact/gmm-3x8x8/unet/model.onnx');
@@ -20,27 +20,6 @@ describe('openSession', () => {
 
   test('a file that is not an ONNX model fails clearly', async () => {
     await expect(openSession(path.join(root, 'package.json'), ['cpu'])).rejects.toThrow(/could not open .*package\.json.*cpu:/);
-  });
-});
-
-describe('timestep inputs follow the model metadata', () => {
-  test('int64 [batch] and float32 [1]', async () => {
-    const s8 = inputSpecs((await openSession(unet8, ['cpu'])).session).get('timestep')!;
-    expect(s8.type).toBe('int64');
-    const t8 = timestepTensor(s8, 500, 3);
-    expect(t8.type).toBe('int64');
-    expect(t8.dims).toEqual([3]);
-    const s32 = inputSpecs((await openSession(unet32, ['cpu'])).session).get('timestep')!;
-    expect(s32.type).toBe('float32');
-    const t32 = timestepTensor(s32, 500, 3);
-    expect(t32.dims).toEqual([1]);
-    expect(Array.from(t32.data as Float32Array)).toEqual([500]);
-  });
-
-  test('scalar and unsupported types', () => {
-    expect(timestepTensor({ name: 'timestep', type: 'float32', shape: [] }, 7, 2).dims).toEqual([]);
-    expect(() => timestepTensor({ name: 'timestep', type: 'string', shape: [1] }, 7, 2)).toThrow(/type string/);
-    expect(() => timestepTensor({ name: 'timestep', type: 'float32', shape: [1, 1] }, 7, 2)).toThrow(/rank 2/);
   });
 });
 

@@ -123,23 +123,3 @@ export function inputSpecs(session: ort.InferenceSession): Map<string, InputSpec
   }
   return specs;
 }
-
-/** A timestep tensor of the type and rank the model declares: [] scalar, [1] or [B]. */
-export function timestepTensor(spec: InputSpec, timestep: number, rows: number): ort.Tensor {
-  const rank = spec.shape.length;
-  if (rank > 1) throw new Error(`input "timestep" has rank ${rank}; expected a scalar, [1] or [batch]`);
-  const count = rank === 0 ? 1 : spec.shape[0] === 1 ? 1 : rows;
-  const dims = rank === 0 ? [] : [count];
-  switch (spec.type) {
-    case 'float32':
-      return new ort.Tensor('float32', new Float32Array(count).fill(timestep), dims);
-    case 'int64':
-      return new ort.Tensor('int64', new BigInt64Array(count).fill(BigInt(Math.round(timestep))), dims);
-    case 'int32':
-      return new ort.Tensor('int32', new Int32Array(count).fill(Math.round(timestep)), dims);
-    case 'float64':
-      return new ort.Tensor('float64', new Float64Array(count).fill(timestep), dims);
-    default:
-      throw new Error(`input "timestep" has type ${spec.type}; supported: float32, float64, int64, int32`);
-  }
-}

@@ -23,6 +23,6 @@ export async function sampleDdim(ctx: SolverContext): Promise<void> {
   for (const step of ctx.plan.steps) {
     await model.guided(x, step.point, e);
     ddimStep(x, e, step, x0, x);
-    await ctx.onStep(step, x0);
+    await ctx.endStep(step, x0);
   }
 }

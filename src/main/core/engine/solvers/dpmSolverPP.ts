@@ -45,7 +45,7 @@ export async function sampleDpmSolverPP2M(ctx: SolverContext): Promise<void> {
     predictX0(x, e, step.point.abar, x0);
     const firstOrder = step.isFirst || (step.isLast && (lowerOrderFinal || step.sqrtOneMinusAbarPrev === 0));
     dpmSolverPPStep(x, x0, firstOrder ? null : x0Prev, hPrev, step, x);
-    await ctx.onStep(step, x0);
+    await ctx.endStep(step, x0);
     hPrev = step.lambdaPrev - step.lambda;
     [x0, x0Prev] = [x0Prev, x0];
   }

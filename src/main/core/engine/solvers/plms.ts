@@ -24,7 +24,7 @@ export function plms(order: number): Solver {
         // Reference: sample = pred_xstart of the single guided eps at t = 0.
         predictX0(x, e, step.point.abar, x0);
         x.set(x0);
-        await ctx.onStep(step, x0);
+        await ctx.endStep(step, x0);
         break;
       }
       if (step.isFirst) {
@@ -38,7 +38,7 @@ export function plms(order: number): Solver {
         history.pushAndMix(e, mixed);
       }
       ddimStep(x, mixed, step, x0, x);
-      await ctx.onStep(step, x0);
+      await ctx.endStep(step, x0);
     }
   };
 }

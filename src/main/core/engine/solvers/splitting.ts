@@ -19,12 +19,12 @@
  *    the cost of plain guidance. Strang's two half steps then use the same g, so STSP and
  *    LTSP coincide in this variant.
  */
+import type { ConditionPlacement } from '../../../../shared/solvers';
 import { predictX0 } from '../prediction';
 import { AdamsBashforthHistory } from './adamsBashforth';
 import type { Solver, SolverContext } from './types';
 
 export type SplittingScheme = 'lie-trotter' | 'strang';
-export type ConditionPlacement = 'exact' | 'same-point';
 
 export interface SplittingOptions {
   scheme: SplittingScheme;
@@ -75,7 +75,7 @@ export function splitting(options: SplittingOptions): Solver {
         if (!samePoint) await model.condition(x, step.nextPoint, step.abarMid, g);
         addScaled(x, g, 0.5 * delta * sqrtAbarPrev);
       }
-      await ctx.onStep(step, x0);
+      await ctx.endStep(step, x0);
     }
   };
 }

@@ -6,8 +6,12 @@ export interface SolverContext {
   readonly model: GuidedDenoiser;
   /** The state x (not xb), updated in place; on return it holds the final sample. */
   readonly x: Float32Array;
-  /** After each step: the step and the x0 prediction it made (a scratch buffer: copy to keep). */
-  onStep(step: PlannedStep, x0: Float32Array): void | Promise<void>;
+  /**
+   * Called once at the end of every step, after x holds the step's result: the sampler's state
+   * hook may change x here (the solver must read x afresh afterwards), then progress is
+   * reported with a copy of the step's x0 prediction (a scratch buffer of the solver's).
+   */
+  endStep(step: PlannedStep, x0: Float32Array): void | Promise<void>;
 }
 
 export type Solver = (ctx: SolverContext) => Promise<void>;

@@ -112,7 +112,7 @@ export async function sampleUniPC2(ctx: SolverContext): Promise<void> {
     lambdaS1 = previous?.lambda ?? NaN;
     lastX.set(x);
     unipcPredict(x, m0, order === 2 ? m1 : null, { lambdaT: step.lambdaPrev, lambdaS0: step.lambda, lambdaS1 }, step.sqrtAbarPrev, step.sqrtOneMinusAbarPrev / step.sqrtOneMinusAbar, x);
-    await ctx.onStep(step, mT);
+    await ctx.endStep(step, mT);
     previousOrder = order;
     previous = step;
   }

@@ -2,7 +2,7 @@
 import { isClipTokenizerDir, loadClipTokenizer } from './clip';
 import { type PromptTokenizer, loadWordLevelTokenizer } from './wordLevel';
 import type { ModelFolder } from '../../models/modelFolder';
-import { ModelInputError } from '../onnxPixel';
+import { ModelInputError } from '../errors';
 
 /**
  * vocab.json + merges.txt, or a tokenizer.json with a BPE model: CLIP's byte-level BPE
