@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { type ElectronApplication, type Page, _electron } from 'playwright-core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { OPERATIONS } from '../src/shared/contract';
+import type { PageGlobals } from './pageGlobals';
 
 const root = path.resolve(__dirname, '..');
 
@@ -54,7 +55,7 @@ describe.skipIf(skipReason !== null)('the Electron studio', () => {
     const page: Page = await app.firstWindow();
 
     // The preload ran in the sandbox and exposed one function per operation (no served fallback).
-    const exposed = await page.evaluate(() => Object.keys((window as unknown as { splitStudio?: object }).splitStudio ?? {}));
+    const exposed = await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).splitStudio ?? {}));
     expect(exposed.sort()).toEqual([...OPERATIONS, 'on'].sort());
 
     await page.getByTestId('model-select').locator('option').first().waitFor({ state: 'attached', timeout: 30_000 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodePng } from '../src/main/core/io/png';
+import type { PageGlobals, PageInput } from './pageGlobals';
 
 const root = path.resolve(__dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,7 +41,7 @@ const galleryCount = () => page.getByTestId('gallery-item').count();
 
 async function setRange(testid: string, value: number): Promise<void> {
   await page.getByTestId(testid).evaluate((el, v) => {
-    const input = el as HTMLInputElement;
+    const input = el as unknown as PageInput;
     input.value = String(v);
     input.dispatchEvent(new Event('input', { bubbles: true }));
     input.dispatchEvent(new Event('change', { bubbles: true }));
@@ -213,6 +214,7 @@ describe.sequential('the served studio', () => {
     const png = encodePng({ width: 4, height: 4, channels: 4, data: new Uint8Array(64).fill(200) }, { text: { parameters } });
     await page.getByTestId('prompt').fill('something else');
     await page.evaluate((bytes) => {
+      const { DataTransfer, DragEvent, File, document } = globalThis as unknown as PageGlobals;
       const dt = new DataTransfer();
       dt.items.add(new File([new Uint8Array(bytes)], 'heart.png', { type: 'image/png' }));
       const target = document.querySelector('main')!;
