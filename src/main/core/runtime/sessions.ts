@@ -28,7 +28,7 @@ export interface OpenedSession {
 
 export function parseProviders(text: string): ProviderName[] {
   const list = text.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
-  if (list.length === 0) throw new Error('--provider needs at least one of: ' + PROVIDERS.join(', '));
+  if (list.length === 0) throw new Error(`the provider list needs at least one of: ${PROVIDERS.join(', ')}`);
   for (const p of list) {
     if (!(PROVIDERS as readonly string[]).includes(p)) throw new Error(`unknown execution provider "${p}"; choose from ${PROVIDERS.join(', ')}`);
   }
