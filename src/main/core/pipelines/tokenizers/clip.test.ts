@@ -56,6 +56,13 @@ describe('CLIP rules, hand-checked', () => {
     expect(cleanPrompt('nai\u0308ve')).toBe('naïve');
   });
 
+  test('cleaning follows Hugging Face tokenizers: Unicode White_Space, lower-casing one code point at a time', () => {
+    expect(cleanPrompt('\u0085next\u0085line\u0085')).toBe('next line'); // U+0085 is White_Space, not JavaScript \s
+    expect(cleanPrompt('\ufeffbyte\ufefforder\ufeff')).toBe('\ufeffbyte\ufefforder\ufeff'); // U+FEFF is JavaScript \s, not White_Space
+    expect(cleanPrompt('ΟΔΟΣ')).toBe('οδοσ'); // no final-sigma rule
+    expect(cleanPrompt('İ')).toBe('i\u0307');
+  });
+
   test.each([
     ["it's a cat's toy", ['it', "'s", 'a', 'cat', "'s", 'toy']],
     ["don't, they're, we'll, i'd, you've, i'm", ['don', "'t", ',', 'they', "'re", ',', 'we', "'ll", ',', 'i', "'d", ',', 'you', "'ve", ',', 'i', "'m"]],
@@ -64,6 +71,10 @@ describe('CLIP rules, hand-checked', () => {
     ['(parentheses) [x] --', ['(', 'parentheses', ')', '[', 'x', ']', '--']],
     ['日本語 🐱🐶 ½²', ['日本語', '🐱🐶', '½', '²']],
     ['a<|endoftext|>b', ['a', '<|endoftext|>', 'b']],
+    ['wow!<|endoftext|>!', ['wow', '!', '<|endoftext|>', '!']],
+    ['<|ENDOFTEXT|>', ['<|endoftext|>']],
+    ["it'ſ", ['it', "'", 'ſ']],
+    ['a\ufeffb', ['a', '\ufeff', 'b']],
   ])('pre-split %j', (text, pieces) => {
     expect(preSplit(cleanPrompt(text)).map((p) => p.text)).toEqual(pieces);
   });

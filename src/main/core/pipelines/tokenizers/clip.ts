@@ -3,10 +3,20 @@
  * from a tokenizer.json with a BPE model, written from the published algorithm:
  *
  *  1. clean: Unicode NFC, whitespace runs to one space, trim, lower-case (CLIP's own cleaning
- *     also runs ftfy's mojibake repair, which is not reproduced: prompts are typed text);
- *  2. pre-split with CLIP's pattern
- *     <|startoftext|>|<|endoftext|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+
- *     (case-insensitive; a number is split into single digits);
+ *     also runs ftfy's mojibake repair, which is not reproduced: prompts are typed text).
+ *     "Whitespace" is Unicode's White_Space property, as in the Rust regex engine of Hugging
+ *     Face's tokenizers, not JavaScript's \s (which adds U+FEFF and lacks U+0085); lower-casing
+ *     maps each code point on its own, like tokenizers' Lowercase (JavaScript's toLowerCase would
+ *     turn a word-final capital sigma into "ς" where tokenizers gives "σ");
+ *  2. the special tokens <|startoftext|> and <|endoftext|> are split out first (as tokenizers
+ *     does with its added tokens), then each stretch between them is pre-split with CLIP's pattern
+ *     's|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+ (case-sensitive on the
+ *     lower-cased text; a number is split into single digits);
+ *     (steps 1 and 2 are those of the tokenizer.json pipeline, CLIPTokenizerFast. OpenAI's
+ *     original Python tokenizer, and transformers' slow CLIPTokenizer, differ in three corners:
+ *     Python's lower() keeps the final-sigma rule, their pattern is case-insensitive so "'ſ"
+ *     counts as "'s", and OpenAI's matches special tokens in the same pass as the pattern, so
+ *     "!<|endoftext|>" is punctuation there);
  *  3. each piece's UTF-8 bytes to GPT-2's printable byte symbols, `</w>` appended to the last one;
  *  4. merges applied by rank (lowest first, every occurrence of the best pair at once) until
  *     no ranked pair is left; each symbol is looked up in the vocabulary;
@@ -18,13 +28,23 @@
  * pipeline turns that into a warning for the user. Chunking (encoding 75-token pieces
  * separately and concatenating their embeddings, as AUTOMATIC1111 does) changes the UNet's
  * context length, which fixed-shape ONNX exports do not accept, so it is not offered.
+ *
+ * clipReference.test.ts holds it to the ids that Hugging Face's tokenizers gives 200+ prompts
+ * with the real CLIP vocabulary (tools/tokenizer/).
  */
 import { existsSync } from 'node:fs';
 import { MAX_TOKENIZER_BYTES, readJsonBounded, readTextBounded } from '../../io/json';
 import path from 'node:path';
 import type { PromptTokenizer, Tokenized } from './wordLevel';
 
-export const CLIP_PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+/** Unicode's White_Space property (25 code points); JavaScript's \s differs in U+0085 and U+FEFF. */
+const WS = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const WHITESPACE_RUN = new RegExp(`[${WS}]+`, 'gu');
+const EDGE_WHITESPACE = new RegExp(`^[${WS}]+|[${WS}]+$`, 'gu');
+
+/** CLIP's pre-split pattern, applied between special tokens. */
+export const CLIP_PATTERN = new RegExp(`'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^${WS}\\p{L}\\p{N}]+`, 'gu');
+const SPECIAL_TOKENS = /<\|startoftext\|>|<\|endoftext\|>/gu;
 
 const BOS = '<|startoftext|>';
 const EOS = '<|endoftext|>';
@@ -42,9 +62,12 @@ export function bytesToUnicode(): string[] {
 const BYTE_SYMBOLS = bytesToUnicode();
 const utf8 = new TextEncoder();
 
-/** CLIP's cleaning without ftfy: NFC, collapse whitespace, trim, lower-case. */
+/** CLIP's cleaning without ftfy: NFC, collapse whitespace, trim, lower-case code point by code point. */
 export function cleanPrompt(text: string): string {
-  return text.normalize('NFC').replace(/\s+/gu, ' ').trim().toLowerCase();
+  const spaced = text.normalize('NFC').replace(WHITESPACE_RUN, ' ').replace(EDGE_WHITESPACE, '');
+  let out = '';
+  for (const c of spaced) out += c.toLowerCase();
+  return out;
 }
 
 export interface Piece {
@@ -53,9 +76,20 @@ export interface Piece {
   index: number;
 }
 
-/** CLIP's pre-split of cleaned text. */
+/** CLIP's pre-split of cleaned text: special tokens whole, CLIP's pattern between them. */
 export function preSplit(cleaned: string): Piece[] {
-  return [...cleaned.matchAll(CLIP_PATTERN)].map((m) => ({ text: m[0], index: m.index! }));
+  const pieces: Piece[] = [];
+  const between = (from: number, to: number) => {
+    for (const m of cleaned.slice(from, to).matchAll(CLIP_PATTERN)) pieces.push({ text: m[0], index: from + m.index! });
+  };
+  let at = 0;
+  for (const m of cleaned.matchAll(SPECIAL_TOKENS)) {
+    between(at, m.index!);
+    pieces.push({ text: m[0], index: m.index! });
+    at = m.index! + m[0].length;
+  }
+  between(at, cleaned.length);
+  return pieces;
 }
 
 export interface ClipTokenizerOptions {
