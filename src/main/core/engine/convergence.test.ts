@@ -1,5 +1,5 @@
 /**
- * Convergence on the exact Gaussian-mixture model (spec section 7): every solver's final x0
+ * Convergence on the exact Gaussian-mixture model (docs/samplers.md §9): every solver's final x0
  * against a reference solution of the same guided ODE (RK4 with 2000 steps, refinement
  * error ~1e-12), as the step count doubles. docs/solvers.md prints the measured orders.
  */

@@ -1,6 +1,6 @@
 /**
  * The sampling plan: every per-step scalar, computed once in float64 before the loop
- * (spec section 2). Solvers read it; they never touch the schedule.
+ * (docs/samplers.md §4.2). Solvers read it; they never touch the schedule.
  */
 import { abarFromSigmaBar, sigmaBar } from './schedule';
 

@@ -5,7 +5,7 @@ import type { PredictionType } from './schedule';
 
 export interface EpsConversion {
   predictionType: PredictionType;
-  /** Pixel-space clipping range (spec section 3), or null for no clipping (latent models). */
+  /** Pixel-space clipping range (docs/samplers.md §2.2), or null for no clipping (latent models). */
   clipRange: number | null;
 }
 

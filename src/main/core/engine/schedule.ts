@@ -15,7 +15,7 @@ export interface SchedulerConfig {
   betaStart: number;
   betaEnd: number;
   predictionType: PredictionType;
-  /** Pixel-space models: clip every x0 prediction and re-derive eps (spec section 3). */
+  /** Pixel-space models: clip every x0 prediction and re-derive eps (docs/samplers.md §2.2). */
   clipSample: boolean;
   clipSampleRange: number;
   /** The final step ends at abar = 1 when true (the default), else at abar[0]. */

@@ -1,5 +1,5 @@
 /**
- * Model folders (../shared/spec/model-format.md): the diffusers ONNX layout plus the
+ * Model folders (docs/model-format.md): the diffusers ONNX layout plus the
  * classifier/ and studio.json extensions. Reading a folder checks its files and JSON and
  * fails with a message naming the file and what was expected; the ONNX inputs are checked
  * when the sessions open (pipelines).

@@ -1,5 +1,5 @@
 /**
- * Data-consistency operators for pixel-space restoration (spec section 1):
+ * Data-consistency operators for pixel-space restoration (docs/samplers.md §3.3):
  * g = s * sqrt(1 - abar) * grad_x ||A(x0_hat) - y||^2 / 2, with d x0_hat/dx ~ 1/sqrt(abar)
  * (no network Jacobian), so grad_x = A^T(A x0_hat - y) / sqrt(abar).
  * This file computes the residual term A^T(A x0 - y) for each operator.

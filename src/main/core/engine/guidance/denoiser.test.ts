@@ -1,4 +1,4 @@
-/** Guidance terms add up: each combined term equals the term computed by hand from the spec's formula. */
+/** Guidance terms add up: each combined term equals the term computed by hand from its formula in docs/samplers.md §3. */
 import { expect, test } from 'vitest';
 import type { ClassifierGradient, NoisePredictor } from '../model';
 import { newCostCounter } from '../model';

@@ -1,7 +1,7 @@
 /**
  * The model wrapper: turns a network (+ classifier, + condition data) into the two terms
- * of the guided ODE d xb/d sb = f + g (spec section 1). The condition part g is the sum of
- * whichever guidance terms a run uses; each term is the one the spec gives on its own:
+ * of the guided ODE d xb/d sb = f + g (docs/samplers.md §1.3). The condition part g is the sum of
+ * whichever guidance terms a run uses (§3.4); each term is the one §3.1-3.3 gives on its own:
  *  - cfg:         g_cfg  = w (eps_c - eps_u), and then f = eps_u  (w = diffusers' guidance_scale)
  *  - classifier:  g_cls  = -s sqrt(1-abar_w) grad_x log p(y | x_t, t)
  *  - consistency: g_cons = s sqrt(1-abar_w) A^T(A x0_hat - y) / sqrt(abar), x0_hat from the

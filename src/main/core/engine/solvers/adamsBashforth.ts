@@ -1,5 +1,5 @@
 /**
- * The pseudo linear multistep mixer (spec section 4; Liu et al. 2022, PNDM): Adams–Bashforth
+ * The pseudo linear multistep mixer (docs/samplers.md §5; Liu et al. 2022, PNDM): Adams–Bashforth
  * weights that ignore the non-uniform step sizes. History is explicit state owned by the
  * sampler loop; buffers are allocated once and recycled.
  */

@@ -1,6 +1,6 @@
 /**
  * DDIM, eta = 0 (Song et al. 2021, eq. 12): exactly Euler on d xb/d sb = f + g, with the
- * guidance folded into eps (spec section 5).
+ * guidance folded into eps (docs/samplers.md §6.1).
  */
 import type { PlannedStep } from '../plan';
 import type { SolverContext } from './types';
