@@ -4,23 +4,25 @@
  *
  * A sandboxed renderer runs its preload as one CommonJS script whose `require` offers only
  * `electron`, `events`, `timers` and `url`, so this file imports nothing at run time but
- * `electron` and the dependency-free operation list; main validates every argument against
+ * `electron` and dependency-free shared code (the operation list, the error text format; no
+ * zod, no Node modules), which the build bundles in; main validates every argument against
  * the contract's zod schemas (src/main/electron/ipc.ts). The build makes out/preload/index.cjs, and
  * sandbox.test.ts runs that file the way Electron does.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import type { EventName } from '../shared/contract';
+import { callErrorText } from '../shared/callErrorText';
+import type { CallError, EventName } from '../shared/contract';
 import { EVENT_CHANNEL, OPERATION_NAMES, channelFor } from '../shared/operations';
 
-type IpcResult = { ok: true; value: unknown } | { ok: false; error: { kind: string; message: string } };
+type IpcResult = { ok: true; value: unknown } | { ok: false; error: CallError };
 
 const api: Record<string, unknown> = {};
 for (const op of OPERATION_NAMES) {
   api[op] = async (input: unknown) => {
     const result = (await ipcRenderer.invoke(channelFor(op), input)) as IpcResult;
     if (result.ok) return result.value;
-    // Only an Error's message survives the context bridge, so the kind travels in it.
-    throw new Error(`[${result.error.kind}] ${result.error.message}`);
+    // Only an Error's message survives the context bridge, so the kind and field travel in it.
+    throw new Error(callErrorText(result.error));
   };
 }
 api.on = (event: EventName, listener: (payload: unknown) => void) => {

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { describe, expect, test } from 'vitest';
+import { readCallErrorText } from '../shared/callErrorText';
 import { OPERATIONS } from '../shared/contract';
 import { EVENT_CHANNEL, channelFor } from '../shared/operations';
 
@@ -95,11 +96,13 @@ describe('the built preload in a sandboxed renderer', () => {
     expect(invoked.slice(1).map((c) => c.channel)).toEqual(OPERATIONS.map(channelFor));
   });
 
-  test("main's refusal becomes a rejection whose message carries the error kind", async () => {
-    const { exposed } = loadPreload(() => ({ ok: false, error: { kind: 'invalid', message: 'jobId: expected string' } }));
+  test("main's refusal becomes a rejection whose message carries the error kind, and the field when it names one", async () => {
+    const refusals = [{ kind: 'invalid', message: 'jobId: expected string' }, { kind: 'invalid', field: 'modelId', message: 'no model with id m' }] as const;
+    const { exposed } = loadPreload((_channel, input) => ({ ok: false, error: refusals[(input as { which: number }).which] }));
     const api = exposed[0].api as Record<string, (input: unknown) => Promise<unknown>>;
-    const error = await api.cancel({ jobId: 42 }).then(() => null, (e: Error) => e);
-    expect(error?.message).toBe('[invalid] jobId: expected string');
+    const messages = await Promise.all([0, 1].map((which) => api.cancel({ which }).then(() => null, (e: Error) => e.message)));
+    expect(messages).toEqual(['[invalid] jobId: expected string', '[invalid:modelId] no model with id m']);
+    expect(messages.map((m) => readCallErrorText(m!))).toEqual(refusals);
   });
 
   test('on(event) delivers only that event from the event channel until unsubscribed', () => {

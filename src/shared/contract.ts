@@ -4,35 +4,48 @@
  * served WebSocket alike). No Node, no DOM.
  */
 import { z } from 'zod';
-import { MAX_IMAGE_SIDE, MAX_IMPORT_PNG_BYTES, MAX_SEED, MAX_TAG_LENGTH, MAX_TAGS, SPACINGS, TASKS } from './settings';
+import { type CallErrorKind, OPERATION_NAMES, type OperationName } from './operations';
+import { MAX_IMPORT_PNG_BYTES, MAX_TAG_LENGTH, MAX_TAGS, SPACINGS, type Settings, TASKS } from './settings';
+import { type FieldName, type NumberLimits, SETTINGS_LIMITS as LIMITS } from './settingsFields';
+import { CONDITION_PLACEMENTS, type CostReport, SOLVER_IDS } from './solvers';
 
 export { MAX_IMPORT_PNG_BYTES, MAX_TAG_LENGTH, MAX_TAGS };
-import { SOLVER_IDS } from './solvers';
-import { OPERATION_NAMES, type OperationName } from './operations';
+export type { Settings };
 
 const bytes = z.instanceof(Uint8Array);
-const finiteNonNegative = z.number().finite().min(0);
 
+/** A finite number within `limits` (SETTINGS_LIMITS: one definition for the schema, the CLI and the form). */
+function limitedNumber(limits: NumberLimits) {
+  let schema = z.number().finite();
+  if (limits.integer) schema = schema.int();
+  if (limits.min !== undefined) schema = schema.min(limits.min);
+  if (limits.above !== undefined) schema = schema.gt(limits.above);
+  if (limits.max !== undefined) schema = schema.max(limits.max);
+  return schema;
+}
+
+/** Settings (settings.ts) as the contract accepts them: every number within its SETTINGS_LIMITS. */
 export const settingsSchema = z
   .object({
     task: z.enum(TASKS),
-    prompt: z.string().max(2000),
-    negativePrompt: z.string().max(2000),
-    classLabel: z.number().int().min(0).max(100_000).nullable(),
-    classifierScale: finiteNonNegative.max(1000),
+    prompt: z.string().max(LIMITS.prompt.maxLength),
+    negativePrompt: z.string().max(LIMITS.negativePrompt.maxLength),
+    classLabel: limitedNumber(LIMITS.classLabel).nullable(),
+    classifierScale: limitedNumber(LIMITS.classifierScale),
     solver: z.enum(SOLVER_IDS as [string, ...string[]]),
-    steps: z.number().int().min(1).max(1000),
-    guidance: finiteNonNegative.max(100),
-    conditionAt: z.enum(['exact', 'same-point']),
-    consistencyScale: finiteNonNegative.max(1e6),
-    seed: z.number().int().min(0).max(MAX_SEED),
-    width: z.number().int().min(1).max(MAX_IMAGE_SIDE),
-    height: z.number().int().min(1).max(MAX_IMAGE_SIDE),
-    spacing: z.union([z.enum(SPACINGS), z.array(z.number().int().min(0).max(100_000)).min(1).max(1000)]),
+    steps: limitedNumber(LIMITS.steps),
+    guidance: limitedNumber(LIMITS.guidance),
+    conditionAt: z.enum(CONDITION_PLACEMENTS),
+    consistencyScale: limitedNumber(LIMITS.consistencyScale),
+    seed: limitedNumber(LIMITS.seed),
+    width: limitedNumber(LIMITS.width),
+    height: limitedNumber(LIMITS.height),
+    // At most as many explicit timesteps as steps may be.
+    spacing: z.union([z.enum(SPACINGS), z.array(limitedNumber(LIMITS.spacing)).min(LIMITS.steps.min).max(LIMITS.steps.max)]),
     clipX0: z.boolean().nullable(),
-    strength: z.number().finite().gt(0).max(1),
+    strength: limitedNumber(LIMITS.strength),
   })
-  .strict();
+  .strict() satisfies z.ZodType<Settings>;
 
 export const modelIdSchema = z.string().min(1).max(4096);
 export const jobIdSchema = z.string().regex(/^job-[0-9a-z-]{1,40}$/);
@@ -91,7 +104,6 @@ export const operationSchemas = {
 
 export type { OperationName };
 export type OperationInput<K extends OperationName> = z.input<(typeof operationSchemas)[K]>;
-export type Settings = z.infer<typeof settingsSchema>;
 export type GenerateRequest = z.infer<typeof generateRequestSchema>;
 
 export interface ModelSummary {
@@ -111,12 +123,7 @@ export interface ModelSummary {
   builtin: boolean;
 }
 
-export interface CostReport {
-  nfe: number;
-  networkRows: number;
-  guidanceEvaluations: number;
-  classifierCalls: number;
-}
+export type { CostReport };
 
 export interface GenerationSummary {
   id: number;
@@ -207,15 +214,20 @@ export interface StudioEvents {
     /** Re-runs with unchanged settings only: whether the image is bit-identical to the original's (absent when the original's file is gone). */
     identicalToParent?: boolean;
   };
-  failed: { jobId: string; kind: 'settings' | 'cancelled' | 'internal'; message: string };
+  /** `field`: the setting or input a refused run ('settings') was refused for, where the engine names one. */
+  failed: { jobId: string; kind: 'settings' | 'cancelled' | 'internal'; message: string; field?: FieldName };
 }
 
 export type EventName = keyof StudioEvents;
 
-/** A failed call: `kind` tells the renderer whether the user's input was at fault. */
+/**
+ * A failed call: `kind` tells the renderer whether the user's input was at fault, and `field`
+ * which setting or input it was (the control the message belongs beside), when one was.
+ */
 export interface CallError {
-  kind: 'invalid' | 'refused' | 'internal';
+  kind: CallErrorKind;
   message: string;
+  field?: FieldName;
 }
 
 /**

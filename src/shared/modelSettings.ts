@@ -4,39 +4,36 @@
  * Used by the renderer's form and by main when it imports a PNG. No Node, no DOM.
  */
 import type { ModelSummary, Settings } from './contract';
-import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, MAX_IMAGE_SIDE, MIN_STEPS, TASKS, type Task } from './settings';
+import { MAX_IMAGE_SIDE, MIN_STEPS, TASKS, type Task } from './settings';
+import { SETTINGS_FIELDS, SETTINGS_KEYS, type SettingsKey } from './settingsFields';
 import { SOLVER_IDS } from './solvers';
 
 /** The form's steps slider goes up to this; a model's default steps are clamped to it. */
 export const STEPS_MAX = 200;
 const FALLBACK_SIDE = { pixel: 64, latent: 512 } as const;
 
-/** What the model can do: its declared tasks, colorize and super-resolution for pixel models only. */
+const LATENT_TASKS: readonly Task[] = ['txt2img', 'img2img', 'inpaint'];
+
+/**
+ * Tasks a kind of model can run: colorize and super-resolution guide the picture itself by
+ * data consistency (a measurement of its pixels), which a latent model's samples are not.
+ */
+export function tasksOfKind(kind: ModelSummary['kind']): readonly Task[] {
+  return kind === 'pixel' ? TASKS : LATENT_TASKS;
+}
+
+/** What the model can do: its declared tasks (all when it declares none) that its kind can run. */
 export function tasksFor(model: Pick<ModelSummary, 'tasks' | 'kind'>): Task[] {
   const declared = TASKS.filter((t) => model.tasks.includes(t));
   const base: readonly Task[] = declared.length > 0 ? declared : TASKS;
-  return base.filter((t) => model.kind === 'pixel' || (t !== 'colorize' && t !== 'super-resolution'));
+  return base.filter((t) => tasksOfKind(model.kind).includes(t));
 }
 
+/** Every setting at the value a fresh form starts from (SETTINGS_FIELDS' defaults). */
 export function baseSettings(): Settings {
-  return {
-    task: 'txt2img',
-    prompt: '',
-    negativePrompt: '',
-    classLabel: null,
-    classifierScale: 0,
-    solver: 'ddim',
-    steps: 20,
-    guidance: 1,
-    conditionAt: DEFAULT_CONDITION_AT,
-    consistencyScale: DEFAULT_CONSISTENCY_SCALE,
-    seed: 0,
-    width: FALLBACK_SIDE.pixel,
-    height: FALLBACK_SIDE.pixel,
-    spacing: 'linspace',
-    clipX0: null,
-    strength: 1,
-  };
+  const settings = {} as Record<SettingsKey, Settings[SettingsKey]>;
+  for (const key of SETTINGS_KEYS) settings[key] = SETTINGS_FIELDS[key].default;
+  return settings as Settings;
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));

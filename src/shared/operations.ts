@@ -15,5 +15,9 @@ export type OperationName = (typeof OPERATION_NAMES)[number];
 /** The IPC channel of one operation (ipcRenderer.invoke → ipcMain.handle). */
 export const channelFor = (op: string): string => `studio:${op}`;
 
+/** How a call can fail: the caller's input was at fault ('invalid'), it was refused now ('refused'), or something broke. */
+export const CALL_ERROR_KINDS = ['invalid', 'refused', 'internal'] as const;
+export type CallErrorKind = (typeof CALL_ERROR_KINDS)[number];
+
 /** The one channel main sends the studio's events on. */
 export const EVENT_CHANNEL = 'studio:event';

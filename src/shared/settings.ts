@@ -1,6 +1,7 @@
 /**
- * Generation settings: the one description of a run, used by the CLI, the studio's IPC,
- * and (later) the gallery's settings JSON. No Node, no DOM.
+ * Generation settings: the one description of a run, used by the CLI, the studio's IPC, the
+ * gallery and the PNG metadata (contract.ts validates it with settingsSchema), and the
+ * constants that go with it. No Node, no DOM.
  */
 import type { ConditionPlacement } from './solvers';
 
@@ -10,7 +11,7 @@ export type Task = (typeof TASKS)[number];
 export const SPACINGS = ['linspace', 'leading', 'trailing'] as const;
 export type SpacingName = (typeof SPACINGS)[number];
 
-export interface GenerationSettings {
+export interface Settings {
   task: Task;
   prompt: string;
   negativePrompt: string;
@@ -35,6 +36,9 @@ export interface GenerationSettings {
   /** img2img / restoration: how much of the schedule to run (diffusers' strength). */
   strength: number;
 }
+
+/** The pipelines' name for Settings. */
+export type GenerationSettings = Settings;
 
 export const MAX_SEED = 2 ** 53 - 1;
 

@@ -53,9 +53,20 @@ export function termsOf(...names: (keyof GuidanceTerms)[]): GuidanceTerms {
 }
 
 /** How splitting solvers place the condition term when it needs the network (CFG, consistency). */
-export type ConditionPlacement = 'exact' | 'same-point';
+export const CONDITION_PLACEMENTS = ['exact', 'same-point'] as const;
+export type ConditionPlacement = (typeof CONDITION_PLACEMENTS)[number];
 
-export interface RunCost {
+/**
+ * Where the condition term is placed matters only to splitting solvers, and only when the term
+ * needs the denoising network (CFG, consistency): a classifier term alone costs the same and
+ * gives the same result either way.
+ */
+export function conditionPlacementMatters(family: SolverFamily, terms: GuidanceTerms): boolean {
+  return (family === 'ltsp' || family === 'stsp') && (terms.cfg || terms.consistency);
+}
+
+/** What a run costs: the engine counts it, expectedCost predicts it, the gallery keeps it. */
+export interface CostReport {
   /** Network (UNet) calls. */
   nfe: number;
   /** Samples through the UNet per image (a CFG pair counts 2). */
@@ -69,7 +80,7 @@ export interface RunCost {
  * What a run will cost, exactly as the engine counts it (tests hold the engine to this).
  * `terms` are the effective ones: CFG at w = 1 and scales of 0 are absent.
  */
-export function expectedCost(id: string, steps: number, terms: GuidanceTerms, conditionAt: ConditionPlacement): RunCost {
+export function expectedCost(id: string, steps: number, terms: GuidanceTerms, conditionAt: ConditionPlacement): CostReport {
   const { family } = solverInfo(id);
   const N = steps;
   const termCount = Number(terms.cfg) + Number(terms.classifier) + Number(terms.consistency);
@@ -86,7 +97,7 @@ export function expectedCost(id: string, steps: number, terms: GuidanceTerms, co
       classifierCalls: terms.classifier ? calls : 0,
     };
   }
-  const networkCondition = terms.cfg || terms.consistency;
+  const networkCondition = conditionPlacementMatters(family, terms);
   // Splitting: evaluations of g per step (Strang: two half steps). In the same-point variant
   // one network call at x_i gives f and g, and Strang's halves share that g.
   const conditionsPerStep = !guided ? 0 : networkCondition && conditionAt === 'same-point' ? 1 : family === 'stsp' ? 2 : 1;

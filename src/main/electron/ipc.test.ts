@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { OPERATIONS } from '../../shared/contract';
+import { baseSettings } from '../../shared/modelSettings';
 import { type IpcMainLike, type IpcResult, channelFor, registerStudioIpc } from './ipc';
 import { createStudioService } from '../studio/service';
 
@@ -95,6 +96,12 @@ describe('malformed arguments are rejected with the field at fault', () => {
     const result = await invoke('generate', { modelId: 'm', settings });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.message).toMatch(/settings\.guidance/);
+  });
+
+  test('a refusal about one input names it as a field, for the control it belongs beside', async () => {
+    const { invoke } = setup();
+    const result = await invoke('generate', { modelId: 'not installed', settings: baseSettings() });
+    expect(result).toEqual({ ok: false, error: { kind: 'invalid', field: 'modelId', message: 'no model with id not installed; pick one from the list' } });
   });
 });
 

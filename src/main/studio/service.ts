@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type CallError, type EventName, type GenerationDetail, type GenerationRecord, type ModelSummary, type OperationName, type OperationOutputs, type Settings, type StudioEvents, operationSchemas } from '../../shared/contract';
 import { guidanceTerms, runSteps } from '../../shared/runShape';
+import type { FieldName } from '../../shared/settingsFields';
 import { expectedCost } from '../../shared/solvers';
 import { ModelFolderError } from '../core/models/modelFolder';
 import { MAIN_MODEL_FILE, modelHashes, shortModelHash } from '../core/models/modelHashes';
@@ -22,7 +23,7 @@ import { encodePng } from '../core/io/png';
 export { ENGINE_VERSION, NOISE_GENERATOR } from '../core/gallery/fingerprint';
 
 export class StudioCallError extends Error implements CallError {
-  constructor(readonly kind: CallError['kind'], message: string) {
+  constructor(readonly kind: CallError['kind'], message: string, readonly field?: FieldName) {
     super(message);
   }
 }
@@ -66,11 +67,12 @@ export function pngDimensions(bytes: Uint8Array): { width: number; height: numbe
  * settings' size (super-resolution: smaller), which the schema caps at MAX_IMAGE_SIDE. An
  * 8000x8000 PNG would otherwise grow the engine by ~720 MB before it is refused.
  */
-export function checkInputSize(bytes: Uint8Array | undefined, what: string, settings: Pick<Settings, 'width' | 'height'>): void {
+export function checkInputSize(bytes: Uint8Array | undefined, input: 'initImage' | 'mask', settings: Pick<Settings, 'width' | 'height'>): void {
   const size = bytes && pngDimensions(bytes);
   if (!size) return;
   if (size.width > settings.width || size.height > settings.height) {
-    throw new StudioCallError('invalid', `the ${what} is ${size.width}x${size.height}, larger than the ${settings.width}x${settings.height} image being made; scale it down first`);
+    const what = input === 'initImage' ? 'init image' : 'mask';
+    throw new StudioCallError('invalid', `the ${what} is ${size.width}x${size.height}, larger than the ${settings.width}x${settings.height} image being made; scale it down first`, input);
   }
 }
 
@@ -126,8 +128,8 @@ export function createStudioService(deps: StudioDeps) {
 
   async function startJob(modelId: string, settings: Settings, extras: { initImage?: Uint8Array; mask?: Uint8Array; parentId?: number }): Promise<{ jobId: string }> {
     const folder = deps.registry.find(modelId);
-    if (!folder) throw new StudioCallError('invalid', `no model with id ${modelId}; pick one from the list`);
-    checkInputSize(extras.initImage, 'init image', settings);
+    if (!folder) throw new StudioCallError('invalid', `no model with id ${modelId}; pick one from the list`, 'modelId');
+    checkInputSize(extras.initImage, 'initImage', settings);
     checkInputSize(extras.mask, 'mask', settings);
     const inputBytes = (extras.initImage?.length ?? 0) + (extras.mask?.length ?? 0);
     if (pendingJobs >= MAX_PENDING_JOBS) {
@@ -307,7 +309,7 @@ export type StudioService = ReturnType<typeof createStudioService>;
 
 /** A CallError for any thrown value: internal errors keep only their first line. */
 export function toCallError(error: unknown): CallError {
-  if (error instanceof StudioCallError) return { kind: error.kind, message: error.message };
+  if (error instanceof StudioCallError) return { kind: error.kind, message: error.message, ...(error.field ? { field: error.field } : {}) };
   const message = error instanceof Error ? error.message : String(error);
   return { kind: 'internal', message: message.split('\n')[0] };
 }

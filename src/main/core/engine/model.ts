@@ -2,6 +2,7 @@
  * What the engine needs from a network. Implemented by the ONNX pipelines
  * (src/main/core/pipelines) and, in tests, by closed-form models. No ONNX types here.
  */
+import type { CostReport } from '../../../shared/solvers';
 
 /** `uncond` = negative/empty prompt; `cond` = the prompt (or the only branch of an unconditional model). */
 export type Branch = 'cond' | 'uncond';
@@ -25,18 +26,15 @@ export interface ClassifierGradient {
   gradLogProb(x: Float32Array, rows: number, timestep: number, labels: readonly number[], out: Float32Array): Promise<void>;
 }
 
-/** Counts what a run costs; the sampler reports these, never estimates. */
-export interface CostCounter {
-  /** Network (UNet) calls; a batched CFG call counts once. */
-  nfe: number;
-  /** Samples pushed through the UNet (a batch-2 CFG call of one image counts 2). */
-  networkRows: number;
-  /** Condition-term evaluations (classifier gradients, CFG differences, consistency gradients). */
-  guidanceEvaluations: number;
-  /** Classifier network calls. */
-  classifierCalls: number;
+/** Counts what a run costs (a batched CFG call is one NFE and two rows); the sampler reports these, never estimates. */
+export interface CostCounter extends CostReport {
   /** Milliseconds spent inside network calls (the model runtime). */
   runtimeMs: number;
+}
+
+/** The counts the gallery keeps, without the run's timing. */
+export function costReport(counter: CostReport): CostReport {
+  return { nfe: counter.nfe, networkRows: counter.networkRows, guidanceEvaluations: counter.guidanceEvaluations, classifierCalls: counter.classifierCalls };
 }
 
 export const newCostCounter = (): CostCounter => ({ nfe: 0, networkRows: 0, guidanceEvaluations: 0, classifierCalls: 0, runtimeMs: 0 });

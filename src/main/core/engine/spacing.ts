@@ -28,8 +28,8 @@ export function roundHalfEven(v: number): number {
 export function samplingTimesteps(spacing: Spacing, steps: number, numTrainTimesteps: number, stepsOffset = 0): number[] {
   const T = numTrainTimesteps;
   if (typeof spacing === 'object') return checkExplicit(spacing.explicit, T);
-  if (!Number.isInteger(steps) || steps < 1) throw new SettingsError(`steps must be a whole number of at least 1, got ${steps}`);
-  if (steps > T) throw new SettingsError(`steps must be at most ${T} (the model's training timesteps), got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new SettingsError(`steps must be a whole number of at least 1, got ${steps}`, { field: 'steps', kind: 'range' });
+  if (steps > T) throw new SettingsError(`steps must be at most ${T} (the model's training timesteps), got ${steps}`, { field: 'steps', kind: 'range' });
   if (steps === 1) return [T - 1];
   let ascending: number[];
   switch (spacing) {
@@ -60,15 +60,15 @@ export function samplingTimesteps(spacing: Spacing, steps: number, numTrainTimes
 }
 
 function checkExplicit(list: readonly number[], T: number): number[] {
-  if (list.length === 0) throw new SettingsError('the timestep list is empty');
-  if (list.length > MAX_STEPS) throw new SettingsError(`at most ${MAX_STEPS} timesteps, got ${list.length}`);
+  if (list.length === 0) throw new SettingsError('the timestep list is empty', { field: 'spacing', kind: 'missing' });
+  if (list.length > MAX_STEPS) throw new SettingsError(`at most ${MAX_STEPS} timesteps, got ${list.length}`, { field: 'spacing', kind: 'range' });
   for (let i = 0; i < list.length; i++) {
     const t = list[i];
     if (!Number.isInteger(t) || t < 0 || t >= T) {
-      throw new SettingsError(`timestep ${JSON.stringify(t)} is not a whole number from 0 to ${T - 1}`);
+      throw new SettingsError(`timestep ${JSON.stringify(t)} is not a whole number from 0 to ${T - 1}`, { field: 'spacing', kind: 'range' });
     }
     if (i > 0 && t >= list[i - 1]) {
-      throw new SettingsError(`timesteps must be strictly descending: ${list[i - 1]} is followed by ${t}`);
+      throw new SettingsError(`timesteps must be strictly descending: ${list[i - 1]} is followed by ${t}`, { field: 'spacing', kind: 'format' });
     }
   }
   return [...list];

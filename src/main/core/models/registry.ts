@@ -6,7 +6,7 @@
 import { lstatSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelSummary } from '../../../shared/contract';
-import { TASKS } from '../../../shared/settings';
+import { tasksOfKind } from '../../../shared/modelSettings';
 import { InputFileError, readFileBounded, writeFileAtomic } from '../io/files';
 import { builtinModelDirs } from './catalog';
 import { type ModelFolder, readModelFolder } from './modelFolder';
@@ -22,7 +22,7 @@ export function summarize(folder: ModelFolder, builtin: boolean, size: { width: 
     height: size.height,
     hasText: Boolean(folder.textEncoderPath),
     classLabels: folder.classLabels ?? null,
-    tasks: folder.kind === 'pixel' ? [...TASKS] : ['txt2img', 'img2img', 'inpaint'],
+    tasks: [...tasksOfKind(folder.kind)],
     defaults: folder.defaults,
     spacing: folder.scheduler.timestepSpacing,
     builtin,

@@ -1,4 +1,5 @@
 import type { GenerationRecord, StudioApi, StudioEvents } from '../../../shared/contract';
+import type { FieldName } from '../../../shared/settingsFields';
 import { pngUrl } from '../lib/images';
 import { toCallError } from '../transport';
 import { type ProgressSample, progressStats } from './progressLogic';
@@ -42,8 +43,8 @@ export class JobState {
   #early: JobEvent[] = [];
   /** Called when a followed job finishes. */
   onFinished: ((record: GenerationRecord) => void) | null = null;
-  /** Called when the engine refuses a followed job's settings. */
-  onRefused: ((message: string) => void) | null = null;
+  /** Called when the engine refuses a followed job's settings; `field` is the setting or input it named. */
+  onRefused: ((message: string, field: FieldName | undefined) => void) | null = null;
 
   constructor(api: StudioApi) {
     this.#api = api;
@@ -144,7 +145,7 @@ export class JobState {
       this.phase = e.payload.kind === 'cancelled' ? 'cancelled' : 'failed';
       this.failedKind = e.payload.kind;
       this.message = e.payload.kind === 'cancelled' ? '' : e.payload.message;
-      if (e.payload.kind === 'settings') this.onRefused?.(e.payload.message);
+      if (e.payload.kind === 'settings') this.onRefused?.(e.payload.message, e.payload.field);
     }
   }
 

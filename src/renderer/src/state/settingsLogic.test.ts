@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSummary, Settings } from '../../../shared/contract';
 import {
-  baseSettings, conditionAtRelevant, numberProblems, defaultsFor, estimateCost, fieldOfMessage, fitToModel, formatCost,
+  baseSettings, conditionAtRelevant, numberProblems, defaultsFor, estimateCost, fitToModel, formatCost,
   guidanceLabel, guidanceTerms, initImageSize, runSteps, superResolutionFactors, tasksFor,
 } from './settingsLogic';
 
@@ -105,14 +105,6 @@ describe('images and errors', () => {
     expect(numberProblems(settings())).toEqual({});
     const p = numberProblems(settings({ width: null as never, consistencyScale: Number.NaN, height: 8.5 }));
     expect(Object.keys(p).sort()).toEqual(['consistencyScale', 'height', 'width']);
-  });
-
-  it('finds the control an invalid message is about', () => {
-    expect(fieldOfMessage('settings.steps: must be at most 1000')).toBe('steps');
-    expect(fieldOfMessage('seed: expected an integer')).toBe('seed');
-    expect(fieldOfMessage('--init-image is 8x8, but the model makes 32x32 images')).toBe('initImage');
-    expect(fieldOfMessage('--class 7 is out of range')).toBe('classLabel');
-    expect(fieldOfMessage('the model crashed')).toBeNull();
   });
 });
 

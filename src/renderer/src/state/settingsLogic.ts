@@ -4,10 +4,12 @@
  */
 import type { Settings } from '../../../shared/contract';
 import { MAX_IMAGE_SIDE, MIN_STEPS, type Task, stepCountProblem } from '../../../shared/settings';
-import { type GuidanceTerms, type RunCost, expectedCost, solverInfo } from '../../../shared/solvers';
+import { type FieldName, SETTINGS_LIMITS, withinLimits } from '../../../shared/settingsFields';
+import { type CostReport, type GuidanceTerms, conditionPlacementMatters, expectedCost, solverInfo } from '../../../shared/solvers';
 import { guidanceTerms, runSteps, usesConsistency } from '../../../shared/runShape';
 
 export { guidanceTerms, runSteps, usesConsistency };
+export type { FieldName };
 export { STEPS_MAX, baseSettings, defaultsFor, fitSettings, fitToModel, tasksFor } from '../../../shared/modelSettings';
 
 export const TASK_LABELS: Record<Task, string> = {
@@ -32,7 +34,7 @@ export function guidanceLabel(terms: GuidanceTerms): string {
   return names.length === 0 ? 'no guidance' : `${names.join(' + ')} guidance`;
 }
 
-export type CostEstimate = { ok: true; cost: RunCost; steps: number } | { ok: false; message: string };
+export type CostEstimate = { ok: true; cost: CostReport; steps: number } | { ok: false; message: string };
 
 export function estimateCost(s: Settings): CostEstimate {
   const steps = runSteps(s);
@@ -50,8 +52,8 @@ export function numberProblems(s: Settings): Partial<Record<FieldName, string>> 
   const check = (field: FieldName, value: unknown, ok: (n: number) => boolean, what: string) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) problems[field] = what;
   };
-  check('width', s.width, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_IMAGE_SIDE, `width: a whole number of pixels from 1 to ${MAX_IMAGE_SIDE}`);
-  check('height', s.height, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_IMAGE_SIDE, `height: a whole number of pixels from 1 to ${MAX_IMAGE_SIDE}`);
+  check('width', s.width, (n) => withinLimits(n, SETTINGS_LIMITS.width), `width: a whole number of pixels from 1 to ${MAX_IMAGE_SIDE}`);
+  check('height', s.height, (n) => withinLimits(n, SETTINGS_LIMITS.height), `height: a whole number of pixels from 1 to ${MAX_IMAGE_SIDE}`);
   check('consistencyScale', s.consistencyScale, (n) => n >= 0, 'the data-consistency scale is a number >= 0');
   check('classifierScale', s.classifierScale, (n) => n >= 0, 'the classifier scale is a number >= 0');
   if (!Array.isArray(s.spacing)) check('steps', s.steps, (n) => stepCountProblem(n) === null, stepCountProblem(s.steps) ?? `steps: a whole number from ${MIN_STEPS}`);
@@ -59,23 +61,20 @@ export function numberProblems(s: Settings): Partial<Record<FieldName, string>> 
 }
 
 /** "NFE 20 · 40 classifier calls" (and network rows when a CFG pair doubles them). */
-export function formatCost(cost: Pick<RunCost, 'nfe' | 'networkRows' | 'classifierCalls'>): string {
+export function formatCost(cost: Pick<CostReport, 'nfe' | 'networkRows' | 'classifierCalls'>): string {
   const parts = [`NFE ${cost.nfe}`];
   if (cost.classifierCalls > 0) parts.push(`${cost.classifierCalls} classifier call${cost.classifierCalls === 1 ? '' : 's'}`);
   if (cost.networkRows !== cost.nfe) parts.push(`${cost.networkRows} network rows`);
   return parts.join(' · ');
 }
 
-/** The condition placement matters only to splitting solvers with a network-based condition. */
+/** Whether the form offers the condition placement (an unknown solver: no). */
 export function conditionAtRelevant(s: Settings): boolean {
-  let family: string;
   try {
-    family = solverInfo(s.solver).family;
+    return conditionPlacementMatters(solverInfo(s.solver).family, guidanceTerms(s));
   } catch {
     return false;
   }
-  const terms = guidanceTerms(s);
-  return (family === 'ltsp' || family === 'stsp') && (terms.cfg || terms.consistency);
 }
 
 /** Whole super-resolution factors >= 2 that divide the output size. */
@@ -89,33 +88,6 @@ export function superResolutionFactors(width: number, height: number): number[] 
 export function initImageSize(s: Pick<Settings, 'task' | 'width' | 'height'>, factor: number): { width: number; height: number } {
   if (s.task === 'super-resolution') return { width: Math.max(1, Math.round(s.width / factor)), height: Math.max(1, Math.round(s.height / factor)) };
   return { width: s.width, height: s.height };
-}
-
-const FIELDS = [
-  'task', 'prompt', 'negativePrompt', 'classLabel', 'classifierScale', 'solver', 'steps', 'guidance', 'conditionAt',
-  'consistencyScale', 'seed', 'width', 'height', 'spacing', 'clipX0', 'strength', 'initImage', 'mask', 'modelId',
-] as const;
-export type FieldName = (typeof FIELDS)[number];
-
-const FLAG_FIELDS: Record<string, FieldName> = {
-  negative: 'negativePrompt', class: 'classLabel', 'classifier-scale': 'classifierScale', 'condition-at': 'conditionAt',
-  'consistency-scale': 'consistencyScale', 'clip-x0': 'clipX0', 'init-image': 'initImage', timesteps: 'spacing', model: 'modelId',
-};
-
-/**
- * Which control an 'invalid' message is about, when it names one: "settings.steps: ...",
- * "steps: ...", or a CLI-style "--init-image is 8x8, ...". Null when it names none.
- */
-export function fieldOfMessage(message: string): FieldName | null {
-  const path = /^(?:settings\.)?([A-Za-z0-9]+)\b/.exec(message.trim());
-  if (path && (FIELDS as readonly string[]).includes(path[1]!)) return path[1] as FieldName;
-  const flag = /--([a-z0-9-]+)/.exec(message);
-  if (flag) {
-    const name = flag[1]!;
-    if (FLAG_FIELDS[name]) return FLAG_FIELDS[name]!;
-    if ((FIELDS as readonly string[]).includes(name)) return name as FieldName;
-  }
-  return null;
 }
 
 /** Fields whose errors are shown beside their own control (others go beside Generate). */

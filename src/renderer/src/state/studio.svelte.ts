@@ -6,7 +6,7 @@ import { FormState } from './form.svelte';
 import { GalleryState } from './gallery.svelte';
 import { JobState } from './job.svelte';
 import { ModelsState } from './models.svelte';
-import { fieldOfMessage, needsInitImage, numberProblems, TASK_LABELS } from './settingsLogic';
+import { needsInitImage, numberProblems, TASK_LABELS } from './settingsLogic';
 import { ToastState } from './toasts.svelte';
 
 /** The whole studio: the API and the state classes, and the actions that span them. */
@@ -30,9 +30,8 @@ export class Studio {
     this.job.onFinished = (record) => {
       this.form.lastSeed = record.seed;
     };
-    // A run the engine refused ('settings'): the message goes next to its control when it names one.
-    this.job.onRefused = (message) => {
-      const field = fieldOfMessage(message);
+    // A run the engine refused ('settings'): the message goes next to the control of the field it names.
+    this.job.onRefused = (message, field) => {
       if (field) this.form.errors[field] = message;
     };
   }
@@ -209,7 +208,7 @@ export class Studio {
     }
     this.job.fail(e);
     if (e.kind === 'invalid') {
-      this.form.errors[fieldOfMessage(e.message) ?? 'run'] = e.message;
+      this.form.errors[e.field ?? 'run'] = e.message;
     } else {
       this.toasts.error(e, what);
     }

@@ -1,15 +1,20 @@
+import { isCallErrorKind, readCallErrorText } from '../../../shared/callErrorText';
 import type { CallError } from '../../../shared/contract';
+import { type FieldName, isFieldName } from '../../../shared/settingsFields';
 
-const KINDS: readonly CallError['kind'][] = ['invalid', 'refused', 'internal'];
-
-/** A failed studio call: `kind` says whether the user's input was at fault ('invalid'). */
+/**
+ * A failed studio call: `kind` says whether the user's input was at fault ('invalid'), and
+ * `field` which setting or input, when main named one.
+ */
 export class StudioCallError extends Error implements CallError {
   readonly kind: CallError['kind'];
+  readonly field?: FieldName;
 
-  constructor(kind: CallError['kind'], message: string) {
+  constructor(kind: CallError['kind'], message: string, field?: FieldName) {
     super(message);
     this.name = 'StudioCallError';
     this.kind = kind;
+    if (field !== undefined) this.field = field;
   }
 }
 
@@ -18,22 +23,19 @@ export class DisconnectedError extends StudioCallError {}
 
 /**
  * Any rejection as a StudioCallError. Electron's ipcRenderer.invoke prefixes the message
- * ("Error invoking remote method 'generate': Error: ...") and the contextBridge may drop an
- * Error's own fields, so: a `kind` field wins, then a "[invalid] ..." message prefix, else 'internal'.
+ * ("Error invoking remote method 'generate': Error: ...") and the contextBridge drops an
+ * Error's own fields, so the preload writes kind and field into the message (callErrorText):
+ * own fields win, then that text, else 'internal'.
  */
 export function toCallError(error: unknown): StudioCallError {
   if (error instanceof StudioCallError) return error;
   if (error && typeof error === 'object') {
-    const e = error as { kind?: unknown; message?: unknown };
-    let message = typeof e.message === 'string' ? cleanMessage(e.message) : String(error);
-    let kind: CallError['kind'] = KINDS.includes(e.kind as CallError['kind']) ? (e.kind as CallError['kind']) : 'internal';
-    // The contextBridge copies an Error's message but not its own fields: a "[kind] " prefix survives.
-    const tagged = /^\[(invalid|refused|internal)\] ([\s\S]*)$/.exec(message);
-    if (tagged) {
-      if (!KINDS.includes(e.kind as CallError['kind'])) kind = tagged[1] as CallError['kind'];
-      message = tagged[2]!;
-    }
-    return new StudioCallError(kind, message);
+    const e = error as { kind?: unknown; message?: unknown; field?: unknown };
+    const text = typeof e.message === 'string' ? cleanMessage(e.message) : String(error);
+    const written = readCallErrorText(text);
+    const kind = isCallErrorKind(e.kind) ? e.kind : (written?.kind ?? 'internal');
+    const field = isFieldName(e.field) ? e.field : written?.field;
+    return new StudioCallError(kind, written?.message ?? text, field);
   }
   return new StudioCallError('internal', String(error));
 }

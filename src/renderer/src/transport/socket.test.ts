@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { callErrorText } from '../../../shared/callErrorText';
 import { decodeFrame, encodeFrame } from '../../../shared/frames';
 import { DisconnectedError, StudioCallError, toCallError } from './errors';
 import { type SocketLike, createSocketApi } from './socket';
@@ -75,6 +76,18 @@ describe('socket transport', () => {
     socket().receive({ type: 'result', id: 1, ok: false, error: { kind: 'invalid', message: '/nope: no model_index.json' } });
     await expect(call).rejects.toMatchObject({ kind: 'invalid', message: '/nope: no model_index.json' });
     await expect(call).rejects.toBeInstanceOf(StudioCallError);
+  });
+
+  it('rejects with the field the error names, and none that is not a field', async () => {
+    const { api, socket } = setup();
+    socket().open();
+    const named = api.generate({ modelId: 'gone', settings: {} as never });
+    socket().receive({ type: 'result', id: 1, ok: false, error: { kind: 'invalid', message: 'no model with id gone', field: 'modelId' } });
+    await expect(named).rejects.toMatchObject({ kind: 'invalid', field: 'modelId' });
+    const odd = api.generate({ modelId: 'm', settings: {} as never });
+    socket().receive({ type: 'result', id: 2, ok: false, error: { kind: 'invalid', message: 'x', field: '__proto__' } });
+    const refused = (await odd.catch((e: unknown) => e)) as StudioCallError;
+    expect(refused.field).toBeUndefined();
   });
 
   it('delivers events to listeners until they unsubscribe', () => {
@@ -165,5 +178,20 @@ describe('toCallError', () => {
     expect(toCallError('boom')).toMatchObject({ kind: 'internal', message: 'boom' });
     expect(toCallError(new Error('[invalid] settings.steps: too many'))).toMatchObject({ kind: 'invalid', message: 'settings.steps: too many' });
     expect(toCallError(Object.assign(new Error('[invalid] x'), { kind: 'refused' }))).toMatchObject({ kind: 'refused', message: 'x' });
+  });
+
+  it('reads the field the preload wrote into the message, as the preload writes it', () => {
+    const sent = { kind: 'invalid', field: 'initImage', message: 'the init image is 8000x8000, larger than the 32x32 image being made' } as const;
+    const crossed = new Error(`Error invoking remote method 'generate': Error: ${callErrorText(sent)}`);
+    expect(toCallError(crossed)).toMatchObject(sent);
+    expect(toCallError(Object.assign(new Error('[invalid] x'), { field: 'steps' }))).toMatchObject({ kind: 'invalid', field: 'steps', message: 'x' });
+  });
+
+  it('leaves text that only looks like the format as it is', () => {
+    for (const text of ['[invalid:nonsense] x', '[broken] x', '[invalid:steps]x']) {
+      const read = toCallError(new Error(text));
+      expect(read).toMatchObject({ kind: 'internal', message: text });
+      expect(read.field).toBeUndefined();
+    }
   });
 });

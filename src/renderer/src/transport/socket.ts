@@ -5,6 +5,7 @@
  */
 import type { CallError, EventName, OperationName, StudioApi, StudioEvents } from '../../../shared/contract';
 import { decodeFrame, encodeFrame } from '../../../shared/frames';
+import { isFieldName } from '../../../shared/settingsFields';
 import { DisconnectedError, StudioCallError } from './errors';
 import { OPERATION_NAMES } from './operations';
 
@@ -82,7 +83,8 @@ export function createSocketApi(url: string | null, createSocket: (url: string) 
       if (message.ok === true) p.resolve(message.value);
       else {
         const kind = message.error?.kind === 'invalid' || message.error?.kind === 'refused' ? message.error.kind : 'internal';
-        p.reject(new StudioCallError(kind, String(message.error?.message ?? 'the call failed')));
+        const field = isFieldName(message.error?.field) ? message.error.field : undefined;
+        p.reject(new StudioCallError(kind, String(message.error?.message ?? 'the call failed'), field));
       }
     } else if (message?.type === 'event' && typeof message.event === 'string') {
       for (const listener of eventListeners.get(message.event as EventName) ?? []) {

@@ -5,6 +5,7 @@
  * This file computes the residual term A^T(A x0 - y) for each operator.
  */
 
+import type { RunInput } from '../../../../shared/settingsFields';
 import { SettingsError } from '../errors';
 
 export interface ImageShape {
@@ -25,24 +26,24 @@ export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
 
 export function checkOperator(op: ConsistencyOperator, shape: ImageShape): void {
   const hw = shape.height * shape.width;
-  const expect = (what: string, got: number, want: number) => {
-    if (got !== want) throw new SettingsError(`${op.kind}: ${what} has ${got} values, expected ${want} for a ${shape.width}x${shape.height} image`);
+  const expect = (what: string, field: RunInput, got: number, want: number) => {
+    if (got !== want) throw new SettingsError(`${op.kind}: ${what} has ${got} values, expected ${want} for a ${shape.width}x${shape.height} image`, { field, kind: 'format' });
   };
   switch (op.kind) {
     case 'inpaint':
-      expect('mask', op.mask.length, hw);
-      expect('known image', op.known.length, hw * shape.channels);
+      expect('mask', 'mask', op.mask.length, hw);
+      expect('known image', 'initImage', op.known.length, hw * shape.channels);
       break;
     case 'colorize':
-      if (shape.channels !== 3) throw new SettingsError(`colorize needs a 3-channel model, this one has ${shape.channels}`);
-      expect('gray image', op.gray.length, hw);
+      if (shape.channels !== 3) throw new SettingsError(`colorize needs a 3-channel model, this one has ${shape.channels}`, { field: 'task', kind: 'unsupported' });
+      expect('gray image', 'initImage', op.gray.length, hw);
       break;
     case 'super-resolution': {
       const f = op.factor;
       if (!Number.isInteger(f) || f < 2 || shape.height % f !== 0 || shape.width % f !== 0) {
-        throw new SettingsError(`super-resolution: factor ${f} must be a whole number >= 2 dividing ${shape.width}x${shape.height}`);
+        throw new SettingsError(`super-resolution: factor ${f} must be a whole number >= 2 dividing ${shape.width}x${shape.height}`, { field: 'initImage', kind: 'format' });
       }
-      expect('low-resolution image', op.low.length, (hw / (f * f)) * shape.channels);
+      expect('low-resolution image', 'initImage', op.low.length, (hw / (f * f)) * shape.channels);
       break;
     }
   }

@@ -17,6 +17,7 @@ import type { Branch, ClassifierGradient, CostCounter, NoisePredictor } from '..
 import type { StepPoint } from '../plan';
 import { type EpsConversion, predictX0, toEps } from '../prediction';
 import { type ConsistencyOperator, type ImageShape, checkOperator, consistencyResidual } from './consistency';
+import type { SettingsKey } from '../../../../shared/settingsFields';
 import { SettingsError } from '../errors';
 
 /** The guidance terms of a run; an absent term (or CFG at w = 1, a scale of 0) adds nothing. */
@@ -72,10 +73,10 @@ function activeTerms(opts: DenoiserOptions): ActiveTerms {
   const { guidance, predictor, rows } = opts;
   let cfg: number | null = null;
   if (guidance.cfg !== undefined) {
-    checkScale('guidance', guidance.cfg);
+    checkScale('guidance', 'guidance', guidance.cfg);
     if (guidance.cfg !== 1) {
       if (!predictor.supportsUnconditional) {
-        throw new SettingsError(`guidance ${guidance.cfg} needs a text- or class-conditioned model; this one is unconditional (use guidance 1)`);
+        throw new SettingsError(`guidance ${guidance.cfg} needs a text- or class-conditioned model; this one is unconditional (use guidance 1)`, { field: 'guidance', kind: 'unsupported' });
       }
       cfg = guidance.cfg;
     }
@@ -84,19 +85,19 @@ function activeTerms(opts: DenoiserOptions): ActiveTerms {
   if (guidance.classifier && guidance.classifier.scale !== 0) {
     const { scale, labels } = guidance.classifier;
     const network = opts.classifier;
-    if (!network) throw new SettingsError('classifier guidance needs a model folder with classifier/model.onnx');
-    checkScale('classifier scale', scale);
-    if (labels.length !== rows) throw new SettingsError(`classifier guidance needs one class per sample (${rows}), got ${labels.length}`);
+    if (!network) throw new SettingsError('classifier guidance needs a model folder with classifier/model.onnx', { field: 'classLabel', kind: 'unsupported' });
+    checkScale('classifier scale', 'classifierScale', scale);
+    if (labels.length !== rows) throw new SettingsError(`classifier guidance needs one class per sample (${rows}), got ${labels.length}`, { field: 'classLabel', kind: 'format' });
     for (const label of labels) {
       if (!Number.isInteger(label) || label < 0 || label >= network.numClasses) {
-        throw new SettingsError(`class ${label} is out of range: this classifier knows classes 0..${network.numClasses - 1}`);
+        throw new SettingsError(`class ${label} is out of range: this classifier knows classes 0..${network.numClasses - 1}`, { field: 'classLabel', kind: 'range' });
       }
     }
     classifier = { scale, labels, network };
   }
   let consistency: ActiveTerms['consistency'] = null;
   if (guidance.consistency) {
-    checkScale('consistency scale', guidance.consistency.scale);
+    checkScale('consistency scale', 'consistencyScale', guidance.consistency.scale);
     checkOperator(guidance.consistency.operator, opts.shape);
     if (guidance.consistency.scale !== 0) consistency = guidance.consistency;
   }
@@ -189,6 +190,6 @@ export function makeGuidedDenoiser(opts: DenoiserOptions): GuidedDenoiser {
   return self;
 }
 
-function checkScale(name: string, value: number): void {
-  if (!Number.isFinite(value) || value < 0) throw new SettingsError(`${name} must be a finite number >= 0, got ${value}`);
+function checkScale(name: string, field: SettingsKey, value: number): void {
+  if (!Number.isFinite(value) || value < 0) throw new SettingsError(`${name} must be a finite number >= 0, got ${value}`, { field, kind: 'range' });
 }
