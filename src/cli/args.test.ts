@@ -1,7 +1,13 @@
-/** checkArgumentLengths: absurd arguments are refused in one line before any model is opened. */
+/**
+ * checkArgumentLengths: absurd arguments are refused in one line before any model is opened.
+ * parseCommand: each command's flags read strictly, every problem one line naming the argument.
+ */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { MAX_ARGUMENT_LENGTH, MAX_PROMPT_LENGTH, UsageError, checkArgumentLengths } from './args';
+import { SETTINGS_LIMITS } from '../shared/settingsFields';
+import { type CommandSpec, HelpRequested, MAX_ARGUMENT_LENGTH, UsageError, checkArgumentLengths, parseCommand } from './args';
+
+const MAX_PROMPT_LENGTH = SETTINGS_LIMITS.prompt.maxLength;
 
 const refusal = (argv: string[]) => {
   try {
@@ -44,5 +50,57 @@ describe('checkArgumentLengths', () => {
   test('--prompt=VALUE and a bare argument', () => {
     expect(refusal(['generate', `--prompt=${'a'.repeat(200_000)}`])).toBe(`--prompt must be at most ${MAX_PROMPT_LENGTH} characters long, got 200000`);
     expect(refusal(['models', 'b'.repeat(20_000)])).toBe(`argument 2 must be at most ${MAX_ARGUMENT_LENGTH} characters long, got 20000`);
+  });
+});
+
+describe('parseCommand', () => {
+  const spec: CommandSpec = { help: 'usage: split-studio try [--steps N] [--prompt TEXT] [--json] ID', values: ['steps', 'prompt'], switches: ['json'], positionals: 1 };
+  const parsed = (argv: string[]) => {
+    const { flags, positionals } = parseCommand(argv, spec);
+    return { flags: Object.fromEntries(flags), positionals };
+  };
+  const problem = (argv: string[]) => {
+    try {
+      parseCommand(argv, spec);
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      return (error as Error).message;
+    }
+    throw new Error(`${argv.join(' ')} was accepted`);
+  };
+
+  test('values separate or after =, switches, bare arguments in any order', () => {
+    expect(parsed(['12', '--steps', '20', '--prompt=a cat', '--json'])).toEqual({ flags: { steps: '20', prompt: 'a cat', json: true }, positionals: ['12'] });
+    expect(parsed(['--json', '12'])).toEqual({ flags: { json: true }, positionals: ['12'] });
+    expect(parsed(['--', '-7.png'])).toEqual({ flags: {}, positionals: ['-7.png'] });
+  });
+
+  test('a value that starts with a dash is the value (a negative number is a range error later, not a parse error)', () => {
+    expect(parsed(['--steps', '-3', '--prompt', '-h'])).toEqual({ flags: { steps: '-3', prompt: '-h' }, positionals: [] });
+  });
+
+  test.each([
+    [['--stepz', '3'], 'unknown option --stepz'],
+    [['-x'], 'unknown option -x'],
+    [['--steps'], '--steps needs a value'],
+    [['--prompt', '--json'], '--prompt needs a value'],
+    [['--json=yes'], '--json takes no value'],
+    [['--steps', '2', '--steps=3'], '--steps is given twice'],
+    [['12', '13'], 'unexpected argument "13"'],
+  ])('%j: %s', (argv, message) => {
+    expect(problem(argv)).toBe(message);
+  });
+
+  test('--help and -h ask for the help, wherever they stand, once the rest parses', () => {
+    const helpAskedBy = (argv: string[]) => {
+      try {
+        parseCommand(argv, spec);
+        return null;
+      } catch (error) {
+        return error instanceof HelpRequested ? error.help : error;
+      }
+    };
+    for (const argv of [['--help'], ['-h'], ['--steps', '3', '-h'], ['12', '--help']]) expect(helpAskedBy(argv)).toBe(spec.help);
+    expect(problem(['--stepz', '--help'])).toBe('unknown option --stepz');
   });
 });

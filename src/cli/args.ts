@@ -1,7 +1,9 @@
 /**
- * A strict command-line parser: every flag must be known, every value well-formed; problems
+ * The command line, read strictly: every flag must be known, every value well-formed; problems
  * surface as UsageError (exit code 2, one line on stderr).
  */
+import { parseArgs } from 'node:util';
+import { type NumberLimits, SETTINGS_FIELDS, SETTINGS_KEYS } from '../shared/settingsFields';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -10,10 +12,16 @@ export class UsageError extends Error {
   }
 }
 
-/** The contract's limit on --prompt and --negative (settingsSchema). */
-export const MAX_PROMPT_LENGTH = 2000;
 /** No argument this command takes is longer: prompts are at most 2000 characters, paths at most 4096 bytes. */
 export const MAX_ARGUMENT_LENGTH = 16 * 1024;
+
+/** The flags of text settings (--prompt, --negative), each with the longest text the contract accepts. */
+export const TEXT_FLAG_LIMITS: ReadonlyMap<string, number> = new Map(
+  SETTINGS_KEYS.flatMap((key) => {
+    const { flag, limits } = SETTINGS_FIELDS[key];
+    return limits && 'maxLength' in limits ? [[flag, limits.maxLength] as const] : [];
+  }),
+);
 
 /**
  * Refuses an absurdly long argument before anything else runs: onnxruntime-node crashes
@@ -28,50 +36,84 @@ export function checkArgumentLengths(argv: readonly string[]): void {
     const option = (text: string | undefined) => text !== undefined && /^--[a-z][\w-]{0,40}$/i.test(text);
     const inline = arg.startsWith('--') && eq > 2 && option(arg.slice(0, eq));
     const flag = inline ? arg.slice(0, eq) : !arg.startsWith('--') && option(argv[i - 1]) ? argv[i - 1] : `argument ${i + 1}`;
-    const name = flag === '--prompt' || flag === '--negative' ? flag : flag.startsWith('--') ? `the value of ${flag}` : flag;
-    const limit = flag === '--prompt' || flag === '--negative' ? MAX_PROMPT_LENGTH : MAX_ARGUMENT_LENGTH;
+    const textLimit = TEXT_FLAG_LIMITS.get(flag);
+    const name = textLimit !== undefined ? flag : flag.startsWith('--') ? `the value of ${flag}` : flag;
+    const limit = textLimit ?? MAX_ARGUMENT_LENGTH;
     const length = inline ? arg.length - eq - 1 : arg.length;
     throw new UsageError(`${name} must be at most ${limit} characters long, got ${length}`);
   }
 }
 
-export interface FlagSpec {
-  /** Takes a value (`--steps 20`, `--steps=20`) or is a switch (`--json`). */
-  value: boolean;
+/** A command's flags and bare arguments, and the help `--help` (or `-h`) prints for it. */
+export interface CommandSpec {
+  help: string;
+  /** Flags that take a value: `--steps 20` or `--steps=20`. */
+  values?: readonly string[];
+  /** Flags that take none: `--json`. */
+  switches?: readonly string[];
+  /** How many bare arguments it takes (gallery show ID: 1). */
+  positionals?: number;
 }
 
+/** A flag's value, or `true` for a switch that was given. */
 export type ParsedFlags = Map<string, string | true>;
 
-export function parseFlags(argv: readonly string[], specs: Record<string, FlagSpec>): ParsedFlags {
-  const flags: ParsedFlags = new Map();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = specs[name];
-    if (!spec) throw new UsageError(`unknown option --${name}`);
-    if (flags.has(name)) throw new UsageError(`--${name} is given twice`);
-    if (!spec.value) {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, true);
-      continue;
-    }
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`--${name} needs a value`);
-      i++;
-    }
-    flags.set(name, value);
+export interface ParsedCommand {
+  flags: ParsedFlags;
+  positionals: string[];
+}
+
+/** `--help` or `-h` was given: main prints `help` and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly help: string) {
+    super('help requested');
+    this.name = 'HelpRequested';
   }
-  return flags;
+}
+
+/**
+ * The command line of one command. node:util's parseArgs splits it (its tokens say which flag
+ * each value belongs to); the checks that make it strict are made here on those tokens,
+ * because parseArgs's own strict mode refuses any value starting with a dash (`--seed -1`
+ * should be a range error naming --seed) and words its refusals in several sentences. Every
+ * problem is a one-line UsageError naming the argument: an unknown flag, a missing value, a
+ * value for a switch, a flag given twice, an extra bare argument.
+ */
+export function parseCommand(argv: readonly string[], spec: CommandSpec): ParsedCommand {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const name of spec.values ?? []) options[name] = { type: 'string' };
+  for (const name of spec.switches ?? []) options[name] = { type: 'boolean' };
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const flags: ParsedFlags = new Map();
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      if (positionals.length >= (spec.positionals ?? 0)) throw new UsageError(`unexpected argument "${token.value}"`);
+      positionals.push(token.value);
+    } else if (token.kind === 'option') {
+      if (!Object.hasOwn(options, token.name)) throw new UsageError(`unknown option ${token.rawName}`);
+      if (flags.has(token.name)) throw new UsageError(`${token.rawName} is given twice`);
+      flags.set(token.name, optionValue(token, options[token.name].type));
+    }
+  }
+  if (flags.has('help')) throw new HelpRequested(spec.help);
+  return { flags, positionals };
+}
+
+/** A known flag's value; a value that is itself a long flag (`--prompt --json`) means the value was left out. */
+function optionValue(token: { rawName: string; value?: string; inlineValue?: boolean }, type: 'string' | 'boolean'): string | true {
+  if (type === 'boolean') {
+    if (token.inlineValue) throw new UsageError(`${token.rawName} takes no value`);
+    return true;
+  }
+  const { value } = token;
+  if (value === undefined || (!token.inlineValue && value.startsWith('--') && value.length > 2)) throw new UsageError(`${token.rawName} needs a value`);
+  return value;
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
-export function numberFlag(flags: ParsedFlags, name: string, check: { min?: number; max?: number; integer?: boolean; above?: number }): number | undefined {
+export function numberFlag(flags: ParsedFlags, name: string, check: NumberLimits): number | undefined {
   const raw = flags.get(name);
   if (raw === undefined) return undefined;
   if (raw === true || !NUMBER.test(raw.trim())) throw new UsageError(`--${name} must be a number, got "${raw === true ? '' : raw}"`);

@@ -106,8 +106,8 @@ describe('bad input: exit code 2, one line naming the problem, no output file', 
     ['unknown provider', ['--provider', 'tpu'], /unknown execution provider "tpu"/],
     ['unreadable PNG', ['--task', 'img2img', '--init-image', 'garbage.png'], /garbage\.png: PNG: /],
     ['init image missing', ['--task', 'img2img', '--init-image', 'absent.png'], /absent\.png: no such file/],
-    ['mask of the wrong size', ['--task', 'inpaint', '--init-image', 'init8.png', '--mask', 'mask4.png'], /--mask is 4x4, but the image is 8x8/],
-    ['init noise of the wrong shape', ['--init-noise', 'wrong.npy'], /--init-noise has 12 values, expected 192/],
+    ['mask of the wrong size', ['--task', 'inpaint', '--init-image', 'init8.png', '--mask', 'mask4.png'], /the mask is 4x4, but the image is 8x8/],
+    ['init noise of the wrong shape', ['--init-noise', 'wrong.npy'], /the initial noise has 12 values, expected 192/],
     ['output folder missing', ['--out', 'no/such/dir/x.png'], /folder .* does not exist/],
   ];
   beforeAll(() => {
@@ -141,6 +141,38 @@ describe('bad input: exit code 2, one line naming the problem, no output file', 
     expect(run('noise', '--shape', '4', '--out', 'z.npy').stderr).toMatch(/needs --seed/);
     expect(run('noise', '--seed', '-1', '--shape', '4', '--out', 'z.npy').code).toBe(2);
     expect(existsSync(path.join(dir, 'z.npy'))).toBe(false);
+  });
+});
+
+describe('--help and -h: the command\'s own help on stdout, exit 0, nothing run', () => {
+  test.each([
+    [['generate', '--help'], /^usage: split-studio generate \[options\][\s\S]*--init-image FILE\.png/],
+    [['generate', '-h'], /^usage: split-studio generate \[options\]/],
+    [['noise', '--help'], /^usage: split-studio noise --seed S --shape/],
+    [['models', '-h'], /^usage: split-studio models \[--json\]/],
+    [['gallery', 'list', '--help'], /^usage:\n {2}split-studio gallery list \[--search TEXT\]/],
+    [['gallery', 'show', '--help'], /^usage:\n {2}split-studio gallery show ID \[--json\]\n$/],
+    [['gallery', 'rerun', '-h'], /^usage:\n {2}split-studio gallery rerun ID /],
+    [['gallery', 'export', '--help'], /^usage:\n {2}split-studio gallery export ID --out FILE\.png\n$/],
+    [['gallery', 'recover', '--help'], /^usage:\n {2}split-studio gallery recover \[--json\]/],
+    [['import', '--help'], /^usage:\n {2}split-studio import FILE\.png /],
+  ])('%j', (args, help) => {
+    const files = new Set(readdirSync(dir));
+    const r = run(...args);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(help);
+    expect(readdirSync(dir).filter((f) => !files.has(f))).toEqual([]);
+  });
+
+  test('generate --help is generate\'s alone, not every command\'s', () => {
+    expect(run('generate', '--help').stdout).not.toMatch(/gallery commands|noise options|^commands:/m);
+  });
+
+  test('an unknown flag beside --help is still refused', () => {
+    const r = run('generate', '--stepz', '--help');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('split-studio: unknown option --stepz\n');
   });
 });
 

@@ -1,41 +1,49 @@
 /**
- * `split-studio gallery list|show|rerun|export` and `split-studio import FILE.png`: the
- * gallery from the command line, through GalleryStore like the studio.
+ * `split-studio gallery list|show|rerun|export|recover`: the gallery from the command line,
+ * through GalleryStore like the studio.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GenerationSummary, Settings } from '../shared/contract';
-import { summarize } from '../main/core/models/registry';
-import { MAX_SEED, TASKS, countOf } from '../shared/settings';
+import { TASKS, countOf } from '../shared/settings';
+import { SETTINGS_LIMITS as LIMITS } from '../shared/settingsFields';
 import { SOLVER_IDS } from '../shared/solvers';
 import { dataDir, ensureDataDir } from '../main/core/dataDir';
-import { type InstalledModel, importPngSettings } from '../main/core/gallery/importPng';
-import { PngMetadataError } from '../main/core/gallery/pngMetadata';
 import { changedSettings, rerunReport } from '../main/core/gallery/rerun';
 import { GalleryError, GalleryStore } from '../main/core/gallery/store';
 import { DatabaseDamagedError } from '../main/core/gallery/db';
-import { defaultModelDir } from '../main/core/models/catalog';
-import { type ModelFolder, ModelFolderError, readModelFolder } from '../main/core/models/modelFolder';
-import { MAIN_MODEL_FILE, modelHashes } from '../main/core/models/modelHashes';
+import type { ModelFolder } from '../main/core/models/modelFolder';
 import { ModelRegistry } from '../main/core/models/registry';
-import type { Pipeline } from '../main/core/pipelines/pipeline';
-import { type ProviderName, defaultProviders, parseProviders } from '../main/core/runtime/sessions';
-import { type ParsedFlags, UsageError, choiceFlag, numberFlag, parseFlags, stringFlag } from './args';
-import { checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage, stageFile } from './run';
+import { type CommandSpec, UsageError, choiceFlag, numberFlag, parseCommand, stringFlag } from './args';
+import { IMPORT_USAGE } from './import';
+import {
+  checkOutputPath, checkSettings, finish, modelFolder, openGallery, openModel, providersFlag, runLine, runReport, sampleImage, showSettings, stageFile,
+} from './run';
+
+const LIST_USAGE = `  split-studio gallery list [--search TEXT] [--limit N] [--offset N] [--model DIR] [--solver S] [--task T]
+                            [--favourites] [--trash] [--json]`;
+const SHOW_USAGE = '  split-studio gallery show ID [--json]';
+const RERUN_USAGE = '  split-studio gallery rerun ID [--solver S] [--steps N] [--seed S] [--guidance W] [--provider P] [--out FILE.png] [--json]';
+const EXPORT_USAGE = '  split-studio gallery export ID --out FILE.png';
+const RECOVER_USAGE = `  split-studio gallery recover [--json]   a damaged or emptied gallery database: keep it aside (renamed) and
+                                          rebuild the rows from the images' own metadata`;
 
 export const GALLERY_USAGE = `gallery commands (the data folder: SPLIT_STUDIO_HOME, else the platform's user-data folder):
-  split-studio gallery list [--search TEXT] [--limit N] [--offset N] [--model DIR] [--solver S] [--task T]
-                            [--favourites] [--trash] [--json]
-  split-studio gallery show ID [--json]
-  split-studio gallery rerun ID [--solver S] [--steps N] [--seed S] [--guidance W] [--provider P] [--out FILE.png] [--json]
-  split-studio gallery export ID --out FILE.png
-  split-studio gallery recover [--json]   a damaged or emptied gallery database: keep it aside (renamed) and
-                                          rebuild the rows from the images' own metadata
-  split-studio import FILE.png [--model DIR] [--json] [--run [--out FILE.png] [--no-gallery] [--provider P]]`;
+${[LIST_USAGE, SHOW_USAGE, RERUN_USAGE, EXPORT_USAGE, RECOVER_USAGE, IMPORT_USAGE].join('\n')}`;
+
+const LIST: CommandSpec = {
+  help: `usage:\n${LIST_USAGE}`,
+  values: ['search', 'limit', 'offset', 'model', 'solver', 'task'],
+  switches: ['favourites', 'trash', 'json'],
+};
+const SHOW: CommandSpec = { help: `usage:\n${SHOW_USAGE}`, switches: ['json'], positionals: 1 };
+const RERUN: CommandSpec = { help: `usage:\n${RERUN_USAGE}`, values: ['solver', 'steps', 'seed', 'guidance', 'provider', 'out'], switches: ['json'], positionals: 1 };
+const EXPORT: CommandSpec = { help: `usage:\n${EXPORT_USAGE}`, values: ['out'], switches: ['json'], positionals: 1 };
+const RECOVER: CommandSpec = { help: `usage:\n${RECOVER_USAGE}`, switches: ['json'] };
 
 /** "12" -> 12; anything else is a UsageError. */
 function idArgument(raw: string | undefined, command: string): number {
-  if (raw === undefined || raw.startsWith('--')) throw new UsageError(`gallery ${command} needs a generation id, e.g. split-studio gallery ${command} 12`);
+  if (raw === undefined) throw new UsageError(`gallery ${command} needs a generation id, e.g. split-studio gallery ${command} 12`);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1) throw new UsageError(`"${raw}" is not a generation id (a whole number from 1)`);
   return Number(raw);
 }
@@ -58,24 +66,6 @@ async function withGalleryAsync<T>(fn: (gallery: GalleryStore) => Promise<T>): P
   }
 }
 
-function providersFlag(flags: ParsedFlags): ProviderName[] {
-  if (!flags.has('provider')) return defaultProviders();
-  try {
-    return parseProviders(stringFlag(flags, 'provider')!);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-function modelFolder(dir: string, what: string): ModelFolder {
-  try {
-    return readModelFolder(dir);
-  } catch (error) {
-    if (error instanceof ModelFolderError) throw new UsageError(what ? `${what}: ${error.message}` : error.message);
-    throw error;
-  }
-}
-
 const oneLine = (text: string, max: number) => {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
@@ -88,10 +78,7 @@ function summaryLine(item: GenerationSummary): string {
 }
 
 function list(argv: string[]): void {
-  const flags = parseFlags(argv, {
-    search: { value: true }, limit: { value: true }, offset: { value: true }, model: { value: true }, solver: { value: true }, task: { value: true },
-    favourites: { value: false }, trash: { value: false }, json: { value: false },
-  });
+  const { flags } = parseCommand(argv, LIST);
   const limit = numberFlag(flags, 'limit', { integer: true, min: 1, max: 1000 }) ?? 20;
   const offset = numberFlag(flags, 'offset', { integer: true, min: 0 }) ?? 0;
   const solver = choiceFlag(flags, 'solver', SOLVER_IDS);
@@ -118,20 +105,9 @@ function list(argv: string[]): void {
   process.stdout.write(`${flags.has('trash') ? 'trash' : 'gallery'}: ${shown} of ${result.total}\n`);
 }
 
-function showSettings(s: Settings): string {
-  const parts = [
-    s.task, `solver ${s.solver}`, Array.isArray(s.spacing) ? `timesteps ${s.spacing.join(',')}` : `${countOf(s.steps, 'step')} (${s.spacing})`, `guidance ${s.guidance}`,
-    `seed ${s.seed}`, `${s.width}x${s.height}`,
-  ];
-  if (s.classLabel !== null) parts.push(`class ${s.classLabel}, classifier scale ${s.classifierScale}`);
-  if (s.task !== 'txt2img') parts.push(`strength ${s.strength}, consistency scale ${s.consistencyScale}`);
-  if (s.clipX0 !== null) parts.push(`clip x0 ${s.clipX0 ? 'on' : 'off'}`);
-  return parts.join(', ');
-}
-
 function show(argv: string[]): void {
-  const id = idArgument(argv[0], 'show');
-  const flags = parseFlags(argv.slice(1), { json: { value: false } });
+  const { flags, positionals } = parseCommand(argv, SHOW);
+  const id = idArgument(positionals[0], 'show');
   const detail = withGallery((gallery) => {
     const record = gallery.get(id);
     const meta = gallery.meta(id);
@@ -172,22 +148,19 @@ function show(argv: string[]): void {
 }
 
 async function rerun(argv: string[]): Promise<void> {
-  const id = idArgument(argv[0], 'rerun');
-  const flags = parseFlags(argv.slice(1), {
-    solver: { value: true }, steps: { value: true }, seed: { value: true }, guidance: { value: true }, provider: { value: true }, out: { value: true },
-    json: { value: false },
-  });
+  const { flags, positionals } = parseCommand(argv, RERUN);
+  const id = idArgument(positionals[0], 'rerun');
   const changes: Partial<Settings> = {};
   const solver = stringFlag(flags, 'solver');
   if (solver !== undefined) {
     if (!SOLVER_IDS.includes(solver)) throw new UsageError(`unknown solver "${solver}"; choose one of: ${SOLVER_IDS.join(', ')}`);
     changes.solver = solver;
   }
-  const steps = numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 });
+  const steps = numberFlag(flags, 'steps', LIMITS.steps);
   if (steps !== undefined) changes.steps = steps;
-  const seed = numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED });
+  const seed = numberFlag(flags, 'seed', LIMITS.seed);
   if (seed !== undefined) changes.seed = seed;
-  const guidance = numberFlag(flags, 'guidance', { min: 0 });
+  const guidance = numberFlag(flags, 'guidance', LIMITS.guidance);
   if (guidance !== undefined) changes.guidance = guidance;
   const providers = providersFlag(flags);
   const outName = stringFlag(flags, 'out');
@@ -235,8 +208,8 @@ async function rerun(argv: string[]): Promise<void> {
 }
 
 function exportImage(argv: string[]): void {
-  const id = idArgument(argv[0], 'export');
-  const flags = parseFlags(argv.slice(1), { out: { value: true }, json: { value: false } });
+  const { flags, positionals } = parseCommand(argv, EXPORT);
+  const id = idArgument(positionals[0], 'export');
   const out = stringFlag(flags, 'out');
   if (!out) throw new UsageError('gallery export needs --out FILE.png');
   checkOutputPath(out, '--out');
@@ -256,7 +229,7 @@ function exportImage(argv: string[]): void {
  * is found by the name the PNG gives among the installed models.
  */
 function recover(argv: string[]): void {
-  const flags = parseFlags(argv, { json: { value: false } });
+  const { flags } = parseCommand(argv, RECOVER);
   let dir: string;
   try {
     dir = ensureDataDir();
@@ -304,99 +277,10 @@ export async function galleryCommand(argv: string[]): Promise<void> {
       return recover(rest);
     case undefined:
     case '--help':
+    case '-h':
       process.stdout.write(GALLERY_USAGE + '\n');
       return;
     default:
       throw new UsageError(`unknown gallery command "${sub}" (list, show, rerun, export, recover)`);
-  }
-}
-
-/** The installed models (the studio's list: built-in, then imported), with `extra` (--model) added if it is not one of them. */
-function installedModels(extra: ModelFolder | undefined, providers: ProviderName[], opened: Map<string, Pipeline>): InstalledModel[] {
-  let entries: { folder: ModelFolder; builtin: boolean }[];
-  try {
-    entries = new ModelRegistry(dataDir()).folders();
-  } catch {
-    entries = [];
-  }
-  if (extra && !entries.some((e) => e.folder.dir === extra.dir)) entries.unshift({ folder: extra, builtin: false });
-  return entries.map(({ folder, builtin }) => ({
-    id: folder.dir,
-    name: folder.name,
-    async summary() {
-      // The model's real size decides how the settings are fitted (a fixed-size model).
-      let model = opened.get(folder.dir);
-      if (!model) {
-        model = await openModel(folder, providers);
-        opened.set(folder.dir, model);
-      }
-      return summarize(folder, builtin, { width: model.image.width, height: model.image.height });
-    },
-    unetHash: async () => (await modelHashes(folder.dir))[MAIN_MODEL_FILE] ?? '',
-  }));
-}
-
-export async function importCommand(argv: string[]): Promise<void> {
-  const file = argv[0];
-  if (file === undefined || file.startsWith('--')) throw new UsageError('import needs a PNG file, e.g. split-studio import picture.png');
-  const flags = parseFlags(argv.slice(1), {
-    model: { value: true }, json: { value: false }, run: { value: false }, out: { value: true }, 'no-gallery': { value: false }, provider: { value: true },
-  });
-  const run = flags.has('run');
-  for (const name of ['out', 'no-gallery', 'provider']) if (flags.has(name) && !run) throw new UsageError(`--${name} is used only with --run`);
-  const bytes = readInputFile(file, 'import');
-  const providers = providersFlag(flags);
-  const explicit = flags.has('model') ? modelFolder(stringFlag(flags, 'model')!, '') : undefined;
-  const outName = stringFlag(flags, 'out');
-  const outFile = outName === undefined ? undefined : checkOutputPath(outName, '--out');
-  const json = flags.has('json');
-
-  const opened = new Map<string, Pipeline>();
-  let imported;
-  try {
-    imported = await importPngSettings(bytes, installedModels(explicit, providers, opened), explicit?.dir ?? defaultModelDir() ?? null, { forceCurrent: explicit !== undefined });
-  } catch (error) {
-    if (error instanceof PngMetadataError) throw new UsageError(`${file}: ${error.message}`);
-    throw error;
-  }
-  const about = { file: path.resolve(file), source: imported.source, model: imported.modelId ? { id: imported.modelId, name: imported.modelName } : null, settings: imported.settings, warnings: imported.warnings };
-  if (!run) {
-    if (json) {
-      process.stdout.write(JSON.stringify(about) + '\n');
-      return;
-    }
-    const lines = [
-      `${about.file}: settings from ${imported.source === 'a1111' ? 'AUTOMATIC1111 parameters' : 'Split Studio metadata'}${imported.modelName ? ` for ${imported.modelName}` : ''}`,
-      `  ${showSettings(imported.settings)}`,
-    ];
-    if (imported.settings.prompt) lines.push(`  prompt: ${imported.settings.prompt}`);
-    if (imported.settings.negativePrompt) lines.push(`  negative: ${imported.settings.negativePrompt}`);
-    process.stdout.write(lines.join('\n') + '\n');
-    for (const w of imported.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
-    return;
-  }
-
-  if (!imported.modelId) throw new UsageError('no model is installed to run these settings with; give --model DIR');
-  const settings = checkSettings(imported.settings);
-  if (settings.task !== 'txt2img') throw new UsageError(`the PNG's settings are for ${settings.task}, which needs its input images: use split-studio generate --task ${settings.task} --init-image ...`);
-  const folder = modelFolder(imported.modelId, '');
-  const started = performance.now();
-  const model = opened.get(folder.dir) ?? (await openModel(folder, providers));
-  const noGallery = flags.has('no-gallery');
-  const target = outFile ?? (noGallery ? checkOutputPath(`split-studio-${settings.seed}.png`, '--out') : undefined);
-  const gallery = noGallery ? null : openGallery();
-  try {
-    const result = await sampleImage(model, settings, { showProgress: !json && process.stderr.isTTY });
-    const totalMs = performance.now() - started;
-    const finished = await finish({ gallery, model, settings, result, totalMs, parentId: null, outFile: target });
-    const report = runReport(model, settings, result, finished, totalMs);
-    if (json) {
-      process.stdout.write(JSON.stringify({ ...about, generation: report }) + '\n');
-      return;
-    }
-    for (const w of [...imported.warnings, ...result.warnings]) process.stderr.write(`split-studio: warning: ${w}\n`);
-    process.stdout.write(runLine(report) + '\n');
-  } finally {
-    gallery?.close();
   }
 }

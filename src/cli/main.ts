@@ -2,21 +2,42 @@
  * split-studio: the command line. Drives the same engine and pipelines as the studio.
  * Bad input exits with code 2 and one line on stderr, and leaves no partial output file.
  */
-import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings, MAX_IMAGE_SIDE, MAX_SEED, SPACINGS, TASKS } from '../shared/settings';
-import { SOLVER_IDS } from '../shared/solvers';
+import type { Settings } from '../shared/contract';
+import { tasksOfKind } from '../shared/modelSettings';
+import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, SPACINGS, TASKS } from '../shared/settings';
+import { SETTINGS_FIELDS, SETTINGS_LIMITS as LIMITS } from '../shared/settingsFields';
+import { CONDITION_PLACEMENTS, SOLVER_IDS } from '../shared/solvers';
 import { CancelledError } from '../main/core/engine/model';
 import { isDamage } from '../main/core/gallery/db';
 import { torchRandn } from '../main/core/engine/noise/torchRandn';
 import { encodeNpy, readNpy } from '../main/core/io/npy';
 import { decodePng } from '../main/core/io/png';
 import { defaultModelDir, listModels } from '../main/core/models/catalog';
-import { ModelFolderError, readModelFolder } from '../main/core/models/modelFolder';
 import { firstNonFinite } from '../main/core/pipelines/common';
 import type { RgbaImage } from '../main/core/pipelines/images';
-import { defaultProviders, parseProviders } from '../main/core/runtime/sessions';
-import { MAX_PROMPT_LENGTH, type ParsedFlags, UsageError, checkArgumentLengths, choiceFlag, intListFlag, numberFlag, parseFlags, stringFlag } from './args';
-import { GALLERY_USAGE, galleryCommand, importCommand } from './gallery';
-import { MAX_NPY_BYTES, checkOutputPath, checkSettings, finish, openGallery, openModel, readInputFile, runLine, runReport, sampleImage, stageFile } from './run';
+import { type CommandSpec, HelpRequested, type ParsedFlags, UsageError, checkArgumentLengths, choiceFlag, intListFlag, numberFlag, parseCommand, stringFlag } from './args';
+import { GALLERY_USAGE, galleryCommand } from './gallery';
+import { importCommand } from './import';
+import {
+  MAX_NPY_BYTES, checkOutputPath, checkSettings, finish, modelFolder, openGallery, openModel, providersFlag, readInputFile, runLine, runReport, sampleImage, stageFile,
+} from './run';
+
+const GENERATE_OPTIONS = `  --model DIR            model folder (default: the embedded default model)
+  --prompt TEXT          --negative TEXT
+  --class K              --classifier-scale S     classifier guidance (models with a classifier;
+                                                  S defaults to ${DEFAULT_CLASSIFIER_SCALE} with --class; adds to --guidance)
+  --solver NAME          ${SOLVER_IDS.join(', ')}
+  --steps N              --guidance W             --seed S
+  --width W              --height H               --spacing ${SPACINGS.join('|')}
+  --timesteps 999,946,...   explicit descending training timesteps (overrides --steps)
+  --condition-at ${CONDITION_PLACEMENTS.join('|')}   splitting with CFG/consistency: where the condition is evaluated
+  --init-noise FILE.npy  --dump-x0 FILE.npy       (final state in model space)
+  --task ${TASKS.join('|')}
+  --init-image FILE.png  --strength S             --mask FILE.png   --consistency-scale S
+  --clip-x0 on|off       --provider cuda,dml,cpu  --out FILE.png    --json
+  --no-gallery           do not record the image in the gallery (then --out defaults to split-studio-SEED.png)`;
+
+const NOISE_OPTIONS = '--seed S --shape 1,4,64,64 --out FILE.npy';
 
 const USAGE = `usage: split-studio <command> [options]
 
@@ -28,32 +49,28 @@ commands:
   models     list the models found  [--json]
 
 generate options:
-  --model DIR            model folder (default: the embedded default model)
-  --prompt TEXT          --negative TEXT
-  --class K              --classifier-scale S     classifier guidance (models with a classifier;
-                                                  S defaults to ${DEFAULT_CLASSIFIER_SCALE} with --class; adds to --guidance)
-  --solver NAME          ${SOLVER_IDS.join(', ')}
-  --steps N              --guidance W             --seed S
-  --width W              --height H               --spacing linspace|leading|trailing
-  --timesteps 999,946,...   explicit descending training timesteps (overrides --steps)
-  --condition-at exact|same-point   splitting with CFG/consistency: where the condition is evaluated
-  --init-noise FILE.npy  --dump-x0 FILE.npy       (final state in model space)
-  --task ${TASKS.join('|')}
-  --init-image FILE.png  --strength S             --mask FILE.png   --consistency-scale S
-  --clip-x0 on|off       --provider cuda,dml,cpu  --out FILE.png    --json
-  --no-gallery           do not record the image in the gallery (then --out defaults to split-studio-SEED.png)
+${GENERATE_OPTIONS}
 
-noise options: --seed S --shape 1,4,64,64 --out FILE.npy
+noise options: ${NOISE_OPTIONS}
 
 ${GALLERY_USAGE}`;
 
-const GENERATE_FLAGS = Object.fromEntries(
-  [
+export const GENERATE: CommandSpec = {
+  help: `usage: split-studio generate [options]   make an image and record it in the gallery\n\n${GENERATE_OPTIONS}`,
+  values: [
     'model', 'prompt', 'negative', 'class', 'classifier-scale', 'solver', 'steps', 'guidance', 'seed', 'width', 'height', 'spacing',
     'timesteps', 'init-noise', 'dump-x0', 'init-image', 'strength', 'mask', 'task', 'clip-x0', 'provider', 'out', 'condition-at',
     'consistency-scale',
-  ].map((name) => [name, { value: true }]).concat([['json', { value: false }], ['help', { value: false }], ['no-gallery', { value: false }]]),
-);
+  ],
+  switches: ['json', 'no-gallery'],
+};
+
+const NOISE: CommandSpec = {
+  help: `usage: split-studio noise ${NOISE_OPTIONS}   torch-compatible seeded noise as a .npy file`,
+  values: ['seed', 'shape', 'out'],
+};
+
+const MODELS: CommandSpec = { help: 'usage: split-studio models [--json]   the models found', switches: ['json'] };
 
 function readPngFlag(flags: ParsedFlags, name: string): RgbaImage | undefined {
   const file = stringFlag(flags, name);
@@ -68,47 +85,39 @@ function readPngFlag(flags: ParsedFlags, name: string): RgbaImage | undefined {
 }
 
 async function generate(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, GENERATE_FLAGS);
-  if (flags.has('help')) {
-    process.stdout.write(USAGE + '\n');
-    return;
-  }
+  const { flags } = parseCommand(argv, GENERATE);
   const modelDir = stringFlag(flags, 'model') ?? defaultModelDir();
   if (!modelDir) throw new UsageError('no --model given and no embedded default model is installed');
-  let folder;
-  try {
-    folder = readModelFolder(modelDir);
-  } catch (error) {
-    if (error instanceof ModelFolderError) throw new UsageError(error.message);
-    throw error;
-  }
+  const folder = modelFolder(modelDir);
   const d = folder.defaults;
   const timesteps = intListFlag(flags, 'timesteps', 0);
   const spacingName = choiceFlag(flags, 'spacing', SPACINGS);
   if (timesteps && (spacingName || flags.has('steps'))) throw new UsageError('--timesteps replaces --steps and --spacing; give one or the other');
   const clip = choiceFlag(flags, 'clip-x0', ['on', 'off'] as const);
-  const settings: GenerationSettings = {
+  const settings: Settings = {
     task: choiceFlag(flags, 'task', TASKS) ?? 'txt2img',
     prompt: stringFlag(flags, 'prompt') ?? '',
     negativePrompt: stringFlag(flags, 'negative') ?? '',
-    classLabel: numberFlag(flags, 'class', { integer: true, min: 0 }) ?? null,
-    classifierScale: numberFlag(flags, 'classifier-scale', { min: 0 }) ?? d.classifierScale ?? (flags.has('class') ? DEFAULT_CLASSIFIER_SCALE : 0),
+    classLabel: numberFlag(flags, 'class', LIMITS.classLabel) ?? null,
+    classifierScale: numberFlag(flags, 'classifier-scale', LIMITS.classifierScale) ?? d.classifierScale ?? (flags.has('class') ? DEFAULT_CLASSIFIER_SCALE : 0),
     solver: stringFlag(flags, 'solver') ?? d.solver ?? 'ddim',
-    steps: timesteps?.length ?? numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 }) ?? d.steps ?? 20,
-    guidance: numberFlag(flags, 'guidance', { min: 0 }) ?? d.guidance ?? 1,
-    conditionAt: choiceFlag(flags, 'condition-at', ['exact', 'same-point'] as const) ?? DEFAULT_CONDITION_AT,
-    consistencyScale: numberFlag(flags, 'consistency-scale', { min: 0 }) ?? DEFAULT_CONSISTENCY_SCALE,
-    seed: numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED }) ?? Math.floor(Math.random() * 2 ** 32),
-    width: numberFlag(flags, 'width', { integer: true, min: 1, max: MAX_IMAGE_SIDE }) ?? d.width ?? 0,
-    height: numberFlag(flags, 'height', { integer: true, min: 1, max: MAX_IMAGE_SIDE }) ?? d.height ?? 0,
+    steps: timesteps?.length ?? numberFlag(flags, 'steps', LIMITS.steps) ?? d.steps ?? 20,
+    guidance: numberFlag(flags, 'guidance', LIMITS.guidance) ?? d.guidance ?? 1,
+    conditionAt: choiceFlag(flags, 'condition-at', CONDITION_PLACEMENTS) ?? DEFAULT_CONDITION_AT,
+    consistencyScale: numberFlag(flags, 'consistency-scale', LIMITS.consistencyScale) ?? DEFAULT_CONSISTENCY_SCALE,
+    seed: numberFlag(flags, 'seed', LIMITS.seed) ?? Math.floor(Math.random() * 2 ** 32),
+    width: numberFlag(flags, 'width', LIMITS.width) ?? d.width ?? 0,
+    height: numberFlag(flags, 'height', LIMITS.height) ?? d.height ?? 0,
     spacing: timesteps ?? spacingName ?? folder.scheduler.timestepSpacing,
     clipX0: clip === undefined ? null : clip === 'on',
-    strength: numberFlag(flags, 'strength', { above: 0, max: 1 }) ?? 1,
+    strength: numberFlag(flags, 'strength', LIMITS.strength) ?? 1,
   };
   // Checked before the model is opened: onnxruntime-node crashes (SIGSEGV) on a process whose
   // command line is very long, and a prompt over the limit would be refused afterwards anyway.
-  for (const [flag, text] of [['--prompt', settings.prompt], ['--negative', settings.negativePrompt]] as const) {
-    if (text.length > MAX_PROMPT_LENGTH) throw new UsageError(`${flag} must be at most ${MAX_PROMPT_LENGTH} characters long, got ${text.length}`);
+  for (const key of ['prompt', 'negativePrompt'] as const) {
+    const { maxLength } = LIMITS[key];
+    const length = settings[key].length;
+    if (length > maxLength) throw new UsageError(`${SETTINGS_FIELDS[key].flag} must be at most ${maxLength} characters long, got ${length}`);
   }
   if (!SOLVER_IDS.includes(settings.solver)) throw new UsageError(`unknown solver "${settings.solver}"; choose one of: ${SOLVER_IDS.join(', ')}`);
   if (settings.classLabel !== null && !folder.classLabels) throw new UsageError(`${folder.name} has no classifier, so --class cannot be used`);
@@ -116,7 +125,7 @@ async function generate(argv: string[]): Promise<void> {
     throw new UsageError(`--class ${settings.classLabel} is out of range: ${folder.name} has classes 0..${folder.classLabels!.length - 1}`);
   }
   if (settings.clipX0 !== null && folder.kind !== 'pixel') throw new UsageError('--clip-x0 applies to pixel-space models only');
-  const providers = flags.has('provider') ? wrapUsage(() => parseProviders(stringFlag(flags, 'provider')!)) : defaultProviders();
+  const providers = providersFlag(flags);
   // With the gallery the image is kept there; a copy elsewhere only when asked for (--out).
   const outName = stringFlag(flags, 'out') ?? (flags.has('no-gallery') ? `split-studio-${settings.seed}.png` : undefined);
   const outFile = outName === undefined ? undefined : checkOutputPath(outName, '--out');
@@ -158,20 +167,11 @@ async function generate(argv: string[]): Promise<void> {
   }
 }
 
-
-function wrapUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
 const MAX_NPY_DIMENSIONS = 32;
 
 function noise(argv: string[]): void {
-  const flags = parseFlags(argv, { seed: { value: true }, shape: { value: true }, out: { value: true } });
-  const seed = numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED });
+  const { flags } = parseCommand(argv, NOISE);
+  const seed = numberFlag(flags, 'seed', LIMITS.seed);
   if (seed === undefined) throw new UsageError('noise needs --seed');
   const shape = intListFlag(flags, 'shape', 1);
   if (!shape) throw new UsageError('noise needs --shape, e.g. --shape 1,4,64,64');
@@ -186,7 +186,7 @@ function noise(argv: string[]): void {
 }
 
 function models(argv: string[]): void {
-  const flags = parseFlags(argv, { json: { value: false } });
+  const { flags } = parseCommand(argv, MODELS);
   const entries = listModels().map((e) => ({
     dir: e.dir,
     ...(e.error
@@ -198,7 +198,7 @@ function models(argv: string[]): void {
           predictionType: e.folder!.scheduler.predictionType,
           classifier: e.folder!.classLabels ?? null,
           textEncoder: Boolean(e.folder!.textEncoderPath),
-          tasks: e.folder!.kind === 'pixel' ? TASKS : ['txt2img', 'img2img', 'inpaint'],
+          tasks: tasksOfKind(e.folder!.kind),
           defaults: e.folder!.defaults,
         }),
   }));
@@ -235,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case undefined:
       case '--help':
+      case '-h':
       case 'help':
         process.stdout.write(USAGE + '\n');
         return command === undefined ? 2 : 0;
@@ -242,6 +243,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}" (generate, gallery, import, noise, models)`);
     }
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(error.help + '\n');
+      return 0;
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`split-studio: ${error.message}\n`);
       return 2;

@@ -1,5 +1,6 @@
 /**
- * What `generate`, `gallery rerun` and `import --run` share: opening a model, sampling, the
+ * What `generate`, `gallery rerun` and `import --run` share: reading --provider and the model
+ * folder, opening a model, sampling (an engine refusal named by its flag), the
  * settings check against the contract (what the gallery accepts), recording the result in the
  * gallery through GalleryStore (the only writer) with the studio's fingerprint, the user's
  * copy of the PNG with the same metadata chunks, and the JSON report.
@@ -10,24 +11,25 @@ import * as ort from 'onnxruntime-node';
 import { type Settings, settingsSchema } from '../shared/contract';
 import { guidanceTerms, runSteps } from '../shared/runShape';
 import { countOf } from '../shared/settings';
+import { flagOf, isFieldName } from '../shared/settingsFields';
 import { expectedCost } from '../shared/solvers';
 import { ensureDataDir } from '../main/core/dataDir';
 import { SettingsError } from '../main/core/engine/errors';
-import { CancelledError } from '../main/core/engine/model';
+import { CancelledError, costReport } from '../main/core/engine/model';
 import { makeFingerprint } from '../main/core/gallery/fingerprint';
 import { pngTextOptions } from '../main/core/gallery/pngMetadata';
 import { type Fingerprint, GalleryStore } from '../main/core/gallery/store';
 import { InputFileError, readFileBounded } from '../main/core/io/files';
 import { encodeNpy } from '../main/core/io/npy';
 import { encodePng } from '../main/core/io/png';
-import type { ModelFolder } from '../main/core/models/modelFolder';
+import { type ModelFolder, ModelFolderError, readModelFolder } from '../main/core/models/modelFolder';
 import { modelHashes, shortModelHash } from '../main/core/models/modelHashes';
 import type { RgbaImage } from '../main/core/pipelines/images';
 import { ModelInputError } from '../main/core/pipelines/errors';
 import { openPipeline } from '../main/core/pipelines/open';
 import type { Pipeline, PipelineResult } from '../main/core/pipelines/pipeline';
-import type { ProviderName } from '../main/core/runtime/sessions';
-import { UsageError } from './args';
+import { type ProviderName, defaultProviders, parseProviders } from '../main/core/runtime/sessions';
+import { type ParsedFlags, UsageError, stringFlag } from './args';
 
 export const round = (ms: number) => Math.round(ms * 10) / 10;
 
@@ -126,25 +128,50 @@ export function stageFile(target: string, bytes: Uint8Array, what: string): Stag
   };
 }
 
-/** Flags that set each setting, for messages about settings the gallery would refuse. */
-const FLAG_OF: Record<keyof Settings, string> = {
-  task: '--task', prompt: '--prompt', negativePrompt: '--negative', classLabel: '--class', classifierScale: '--classifier-scale', solver: '--solver',
-  steps: '--steps', guidance: '--guidance', conditionAt: '--condition-at', consistencyScale: '--consistency-scale', seed: '--seed', width: '--width',
-  height: '--height', spacing: '--timesteps', clipX0: '--clip-x0', strength: '--strength',
-};
-
 /** The settings as the contract (and so the gallery and the PNG's metadata) accepts them, or a UsageError naming the flag. */
 export function checkSettings(settings: Settings): Settings {
   const parsed = settingsSchema.safeParse(settings);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const key = issue.path[0] as keyof Settings | undefined;
-  const flag = key && Object.hasOwn(FLAG_OF, key) ? FLAG_OF[key] : 'settings';
+  const key = issue.path[0];
+  const flag = isFieldName(key) ? flagOf(key) : 'settings';
   const message = issue.message
     .replace(/^Too big: expected \w+ to have <=(\d+) (\w+)$/, 'must be at most $1 $2 long')
     .replace(/^Too big: expected number to be <=(\S+)$/, 'must be at most $1')
     .replace(/^Too small: expected number to be >=?(\S+)$/, 'must be at least $1');
   throw new UsageError(`${flag} ${message}`);
+}
+
+/** The --provider list, or the platform's default; a name it does not know is a UsageError. */
+export function providersFlag(flags: ParsedFlags): ProviderName[] {
+  if (!flags.has('provider')) return defaultProviders();
+  try {
+    return parseProviders(stringFlag(flags, 'provider')!);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** A model folder as it reads; what is wrong with it is a UsageError, led by `what` when given. */
+export function modelFolder(dir: string, what = ''): ModelFolder {
+  try {
+    return readModelFolder(dir);
+  } catch (error) {
+    if (error instanceof ModelFolderError) throw new UsageError(what ? `${what}: ${error.message}` : error.message);
+    throw error;
+  }
+}
+
+/** Settings in one line for people (gallery show, import). */
+export function showSettings(s: Settings): string {
+  const parts = [
+    s.task, `solver ${s.solver}`, Array.isArray(s.spacing) ? `timesteps ${s.spacing.join(',')}` : `${countOf(s.steps, 'step')} (${s.spacing})`, `guidance ${s.guidance}`,
+    `seed ${s.seed}`, `${s.width}x${s.height}`,
+  ];
+  if (s.classLabel !== null) parts.push(`class ${s.classLabel}, classifier scale ${s.classifierScale}`);
+  if (s.task !== 'txt2img') parts.push(`strength ${s.strength}, consistency scale ${s.consistencyScale}`);
+  if (s.clipX0 !== null) parts.push(`clip x0 ${s.clipX0 ? 'on' : 'off'}`);
+  return parts.join(', ');
 }
 
 export async function openModel(folder: ModelFolder, providers: readonly ProviderName[]): Promise<Pipeline> {
@@ -182,7 +209,8 @@ export async function sampleImage(model: Pipeline, settings: Settings, inputs: S
     if (inputs.showProgress) process.stderr.write('\n');
     return result;
   } catch (error) {
-    if (error instanceof SettingsError || error instanceof ModelInputError) throw new UsageError(error.message);
+    if (error instanceof SettingsError) throw new UsageError(refusalLine(error));
+    if (error instanceof ModelInputError) throw new UsageError(error.message);
     // The classifier is opened on first use, inside the run: a broken classifier/model.onnx
     // fails here. onnxruntime's own errors (a model whose inputs or outputs do not fit what it
     // is fed) are the model folder's problem too, not this program's.
@@ -191,6 +219,11 @@ export async function sampleImage(model: Pipeline, settings: Settings, inputs: S
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
+}
+
+/** The engine's refusal, led by the flag of the field it is about ("--timesteps: timesteps must be ..."). */
+export function refusalLine(error: SettingsError): string {
+  return error.field ? `${flagOf(error.field)}: ${error.message}` : error.message;
 }
 
 /** An error raised by onnxruntime about a model file, rather than a fault in this program. */
@@ -269,7 +302,7 @@ export async function finish(options: {
           modelName: model.folder.name,
           modelHash,
           provider: model.provider,
-          cost: { nfe: result.cost.nfe, networkRows: result.cost.networkRows, guidanceEvaluations: result.cost.guidanceEvaluations, classifierCalls: result.cost.classifierCalls },
+          cost: costReport(result.cost),
           durationMs: options.totalMs,
           warnings: result.warnings,
           parentId: options.parentId,
