@@ -7,7 +7,8 @@
 import type { ImportedSettings, ModelSummary } from '../../../shared/contract';
 import { baseSettings, defaultsFor, fitSettings } from '../../../shared/modelSettings';
 import { readPngText } from '../io/png';
-import { A1111_KEYWORD, PngMetadataError, parseA1111Parameters, settingsFromPng } from './pngMetadata';
+import { parseA1111Parameters } from './a1111Infotext';
+import { A1111_KEYWORD, PngMetadataError, settingsFromPng } from './pngMetadata';
 
 /** An installed model, as import needs it: its summary and UNet hash only when it is chosen. */
 export interface InstalledModel {

@@ -9,7 +9,8 @@ import { describe, expect, test } from 'vitest';
 import type { Settings } from '../../../shared/contract';
 import { encodePng } from '../io/png';
 import { pngModelRef } from './importPng';
-import { PngMetadataError, parseA1111Parameters, settingsFromPng } from './pngMetadata';
+import { parseA1111Parameters } from './a1111Infotext';
+import { PngMetadataError, settingsFromPng } from './pngMetadata';
 
 const SEED = 20261130;
 /**

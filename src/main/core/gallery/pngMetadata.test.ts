@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import type { Settings } from '../../../shared/contract';
 import { SOLVER_IDS } from '../../../shared/solvers';
 import { encodePng, listChunks, readPngText } from '../io/png';
-import { PngMetadataError, a1111Parameters, parseA1111Parameters, pngTextOptions, samplerName, settingsFromPng, solverFromSampler } from './pngMetadata';
+import { a1111Parameters, parseA1111Parameters, samplerName, solverFromSampler } from './a1111Infotext';
+import { PngMetadataError, pngTextOptions, settingsFromPng } from './pngMetadata';
 
 const DEFAULTS: Settings = {
   task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'ddim', steps: 20, guidance: 1,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Settings } from '../../../shared/contract';
 import { decodePng, encodePng, listChunks, readPngText } from '../io/png';
-import { a1111Parameters } from './pngMetadata';
+import { a1111Parameters } from './a1111Infotext';
 import { type Fingerprint, type GalleryOptions, GalleryError, GalleryStore, type NewGeneration, downscaleBox, fingerprintDiff, ftsQuery } from './store';
 
 const SETTINGS: Settings = {
@@ -103,7 +103,8 @@ describe('add and read back', () => {
 
   test('the PNG holds the pixels and well-formed tEXt parameters / iTXt split-studio chunks; the thumbnail too', () => {
     const store = open();
-    const gen = generation();
+    const image = pixels();
+    const gen = generation({ image });
     const { id } = store.add(gen);
     const file = store.imageFile(id)!;
     expect(path.dirname(file)).toBe(path.join(dir, 'images'));
@@ -120,11 +121,11 @@ describe('add and read back', () => {
     expect(text.Software).toBe('Split Studio 0.1.0');
     const decoded = decodePng(bytes);
     expect([decoded.width, decoded.height]).toEqual([8, 8]);
-    expect(decoded.data).toEqual(gen.image.data);
+    expect(decoded.data).toEqual(image.data);
 
     // Small images: the thumbnail has the same pixels.
     const thumb = decodePng(readFileSync(store.thumbnailFile(id)!));
-    expect(thumb.data).toEqual(gen.image.data);
+    expect(thumb.data).toEqual(image.data);
   });
 
   test('a prompt that is not Latin-1 puts parameters in an iTXt chunk', () => {
