@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes reference vectors for src/main/engine/noise/torchRandn.ts.
+"""Writes reference vectors for src/main/core/engine/noise/torchRandn.ts.
 
 Each case is torch.randn(shape, generator=torch.Generator().manual_seed(seed)) (float32, CPU),
 saved with np.save as little-endian float32, and listed in manifest.json together with the torch
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-OUT_DIR = Path(__file__).resolve().parents[2] / 'src' / 'main' / 'engine' / 'noise' / 'vectors'
+OUT_DIR = Path(__file__).resolve().parents[2] / 'src' / 'main' / 'core' / 'engine' / 'noise' / 'vectors'
 
 ALL_SEEDS = [0, 1, 42, 1234, 2**31 - 1, 2**32 + 5, 2**63 - 1]
 # Small shapes cover every branch: scalar/double path (< 16), one exact block, partial tails.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes small numpy-made .npy files into src/main/io/samples/ for src/main/io/npy.test.ts.
+"""Writes small numpy-made .npy files into src/main/core/io/samples/ for src/main/core/io/npy.test.ts.
 
 The float32 files are the byte-for-byte reference for encodeNpy (numpy's header padding rules);
 the others exercise readNpy's float64 conversion, format 2.0 and each rejection. Values are
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT_DIR = Path(__file__).resolve().parents[2] / 'src' / 'main' / 'io' / 'samples'
+OUT_DIR = Path(__file__).resolve().parents[2] / 'src' / 'main' / 'core' / 'io' / 'samples'
 
 # This shape makes numpy's unpadded header end exactly on a 64-byte boundary, the one case where
 # numpy pads with a full 64 spaces instead of none.

@@ -1,10 +1,10 @@
-"""Write the reference PNG files that src/main/io/png.test.ts decodes, and their expected pixels.
+"""Write the reference PNG files that src/main/core/io/png.test.ts decodes, and their expected pixels.
 
 How to run (from the repository root; needs Debian's python3-pil, nothing else):
 
     /usr/bin/python3 tools/vectors/make_png_samples.py
 
-It (re)writes src/main/io/samples/png/*.png and src/main/io/samples/png/expected.json. The
+It (re)writes src/main/core/io/samples/png/*.png and src/main/core/io/samples/png/expected.json. The
 vitest tests only read those committed files; they never run Python.
 
 Two independent encoders make the files, neither of them the TypeScript encoder under test:
@@ -41,7 +41,7 @@ import zlib
 from PIL import Image, PngImagePlugin
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT_DIR = os.path.join(ROOT, "src", "main", "io", "samples", "png")
+OUT_DIR = os.path.join(ROOT, "src", "main", "core", "io", "samples", "png")
 
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]

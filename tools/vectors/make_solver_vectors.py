@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes reference outputs of every sampler for src/main/engine/solvers/reference.test.ts.
+"""Writes reference outputs of every sampler for src/main/core/engine/solvers/reference.test.ts.
 
 Generate (from the repository root, with Debian's torch):
     /usr/bin/python3 tools/vectors/make_solver_vectors.py
@@ -46,7 +46,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = 'resources/exact/gmm-3x8x8'
-OUT_PATH = ROOT / 'src' / 'main' / 'engine' / 'solvers' / 'vectors' / 'solver_vectors.json'
+OUT_PATH = ROOT / 'src' / 'main' / 'core' / 'engine' / 'solvers' / 'vectors' / 'solver_vectors.json'
 
 NOISE_SEED = 7
 LABELS = [0, 2]
