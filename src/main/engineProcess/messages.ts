@@ -9,12 +9,25 @@ export interface RunJob {
   initImage?: Uint8Array;
   mask?: Uint8Array;
   providers: string[];
+  /**
+   * A re-run with unchanged settings: the original's image file. The engine compares the
+   * result's pixels with it (EngineResult.identicalToParent), so that the main process never
+   * reads or decodes an image.
+   */
+  compareWith?: string;
 }
 
 export type ToEngine = RunJob | { type: 'cancel'; jobId: string } | { type: 'validate'; requestId: string; modelDir: string; providers: string[] };
 
 export interface EngineResult {
-  image: { width: number; height: number; data: Uint8Array };
+  /**
+   * The result as the gallery stores it, encoded here so that the main process encodes
+   * nothing: `png` with the gallery's metadata chunks (galleryImage.ts) and `thumbnail`.
+   * `data` (8-bit RGBA) is there for callers that look at the pixels themselves.
+   */
+  image: { width: number; height: number; data: Uint8Array; png: Uint8Array; thumbnail: Uint8Array };
+  /** Only for a job with compareWith: whether the pixels equal that file's; null when it cannot be read. */
+  identicalToParent?: boolean | null;
   cost: CostReport;
   provider: string;
   skippedProviders: { provider: string; reason: string }[];

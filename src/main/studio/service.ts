@@ -16,11 +16,12 @@ import type { EngineHost } from './engineHost';
 import { makeFingerprint } from '../core/gallery/fingerprint';
 import { type InstalledModel, importPngSettings } from '../core/gallery/importPng';
 import { PngMetadataError } from '../core/gallery/pngMetadata';
-import { rerunReport } from '../core/gallery/rerun';
+import { rerunReport, sameSettings } from '../core/gallery/rerun';
 import { GalleryError, type GalleryStore } from '../core/gallery/store';
-import { encodePng } from '../core/io/png';
+import { pngDimensions } from '../core/io/png';
 
 export { ENGINE_VERSION, NOISE_GENERATOR } from '../core/gallery/fingerprint';
+export { pngDimensions } from '../core/io/png';
 
 export class StudioCallError extends Error implements CallError {
   constructor(readonly kind: CallError['kind'], message: string, readonly field?: FieldName) {
@@ -46,21 +47,6 @@ export interface StudioDeps {
 export const MAX_PENDING_JOBS = 16;
 /** The most init-image and mask bytes held for waiting or running generations, together. */
 export const MAX_PENDING_INPUT_BYTES = 96 * 1024 * 1024;
-
-const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-
-/**
- * A PNG's width and height from its IHDR, which the PNG spec (§5.6) puts first, at fixed
- * offsets: read without inflating or allocating anything, so an oversized image is refused
- * before the engine decodes it. Null when the bytes do not start like a PNG (the engine's
- * decoder then says what is wrong).
- */
-export function pngDimensions(bytes: Uint8Array): { width: number; height: number } | null {
-  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(8) !== 13 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') return null;
-  return { width: view.getUint32(16), height: view.getUint32(20) };
-}
 
 /**
  * Refuses an input picture larger than the image being made: every task needs it at the
@@ -126,6 +112,17 @@ export function createStudioService(deps: StudioDeps) {
     }));
   }
 
+  /** For a re-run with its original's settings, the original's image file: the engine compares the pixels (this process never decodes an image). */
+  function originalToCompare(parentId: number | undefined, settings: Settings): string | undefined {
+    if (parentId === undefined) return undefined;
+    try {
+      const parent = deps.gallery.get(parentId);
+      return parent && sameSettings(parent.settings, settings) ? (deps.gallery.imageFile(parentId) ?? undefined) : undefined;
+    } catch {
+      return undefined; // the comparison is a courtesy; an unreadable original just goes without
+    }
+  }
+
   async function startJob(modelId: string, settings: Settings, extras: { initImage?: Uint8Array; mask?: Uint8Array; parentId?: number }): Promise<{ jobId: string }> {
     const folder = deps.registry.find(modelId);
     if (!folder) throw new StudioCallError('invalid', `no model with id ${modelId}; pick one from the list`, 'modelId');
@@ -152,7 +149,7 @@ export function createStudioService(deps: StudioDeps) {
     };
     try {
       await deps.host.run(
-        { jobId, modelDir: folder.dir, settings, initImage: extras.initImage, mask: extras.mask, providers: deps.providers },
+        { jobId, modelDir: folder.dir, settings, initImage: extras.initImage, mask: extras.mask, providers: deps.providers, compareWith: originalToCompare(extras.parentId, settings) },
         {
           progress: (m) => deps.emit('progress', { jobId, step: m.step, steps: m.steps, nfe: m.nfe, nfeTotal, elapsedMs: m.elapsedMs, preview: m.preview }),
           failed: (m) => {
@@ -160,6 +157,7 @@ export function createStudioService(deps: StudioDeps) {
             deps.emit('failed', { jobId, kind: m.kind, message: m.message });
           },
           done: (m) => {
+            // Only bookkeeping here, no pixel work: the engine made the files and compared the pixels.
             end();
             const r = m.result;
             const fingerprint = makeFingerprint(r);
@@ -177,7 +175,7 @@ export function createStudioService(deps: StudioDeps) {
                 // The original may have been deleted for good (empty trash) while this ran.
                 parentId: extras.parentId !== undefined && deps.gallery.get(extras.parentId) ? extras.parentId : null,
                 fingerprint,
-                image: r.image,
+                image: { width: r.image.width, height: r.image.height, png: r.image.png, thumbnail: r.image.thumbnail },
               });
             } catch (error) {
               deps.emit('failed', { jobId, kind: 'internal', message: `the image was made but could not be saved: ${(error as Error).message}` });
@@ -186,12 +184,12 @@ export function createStudioService(deps: StudioDeps) {
             let rerun = {};
             if (generation.parentId !== null) {
               try {
-                rerun = rerunReport(deps.gallery, generation.parentId, { settings, fingerprint, image: r.image }) ?? {};
+                rerun = rerunReport(deps.gallery, generation.parentId, { settings, fingerprint, identicalToParent: r.identicalToParent ?? null }) ?? {};
               } catch {
                 // the comparison is a courtesy: the image is saved whatever it finds
               }
             }
-            deps.emit('done', { jobId, generation, image: encodePng({ ...r.image, channels: 4 }), ...rerun });
+            deps.emit('done', { jobId, generation, image: r.image.png, ...rerun });
           },
         },
       );

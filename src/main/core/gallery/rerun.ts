@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Settings } from '../../../shared/contract';
-import { decodePng } from '../io/png';
-import { type Fingerprint, type GalleryStore, type RgbaPixels, fingerprintDiff } from './store';
+import { type RgbaPixels, decodePng } from '../io/png';
+import { type Fingerprint, fingerprintDiff } from './fingerprint';
+import type { GalleryStore } from './store';
 
 /** JSON with sorted keys: equal for equal settings whatever order the keys were written in. */
 function canonical(value: unknown): string {
@@ -42,14 +43,21 @@ export interface RerunReport {
   identicalToParent?: boolean;
 }
 
-/** Compares a finished re-run with its original (generation `parentId` in `gallery`); null when the original is gone. */
-export function rerunReport(gallery: GalleryStore, parentId: number, run: { settings: Settings; fingerprint: Fingerprint; image: RgbaPixels }): RerunReport | null {
+/** A finished re-run: its pixels, compared here with the original's file, or the answer of a comparison made elsewhere. */
+export type FinishedRerun = { settings: Settings; fingerprint: Fingerprint } & ({ image: RgbaPixels } | { identicalToParent: boolean | null });
+
+/**
+ * Compares a finished re-run with its original (generation `parentId` in `gallery`); null when
+ * the original is gone. The studio's engine process compares the pixels itself (reading and
+ * decoding the original here would block the studio's main process); the CLI passes them.
+ */
+export function rerunReport(gallery: GalleryStore, parentId: number, run: FinishedRerun): RerunReport | null {
   const meta = gallery.meta(parentId);
   const parent = gallery.get(parentId);
   if (!meta || !parent) return null;
   const report: RerunReport = { fingerprintChanges: fingerprintDiff(meta.fingerprint, run.fingerprint) };
   if (sameSettings(parent.settings, run.settings)) {
-    const identical = identicalToFile(gallery.imageFile(parentId), run.image);
+    const identical = 'image' in run ? identicalToFile(gallery.imageFile(parentId), run.image) : run.identicalToParent;
     if (identical !== null) report.identicalToParent = identical;
   }
   return report;
