@@ -37,9 +37,6 @@ export interface Settings {
   strength: number;
 }
 
-/** The pipelines' name for Settings. */
-export type GenerationSettings = Settings;
-
 export const MAX_SEED = 2 ** 53 - 1;
 
 /**
@@ -90,3 +87,6 @@ export const DEFAULT_CONSISTENCY_SCALE = 0.01;
  * so the cheap variant is the default; both are offered and counted.
  */
 export const DEFAULT_CONDITION_AT = 'same-point' as const;
+
+/** A prompt and its negative: what a text encoder reads of the settings. */
+export type PromptPair = Pick<Settings, 'prompt' | 'negativePrompt'>;

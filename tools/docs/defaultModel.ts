@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CONDITION_AT, type GenerationSettings } from '../../src/shared/settings';
+import { DEFAULT_CONDITION_AT, type Settings } from '../../src/shared/settings';
 import { expectedCost, termsOf } from '../../src/shared/solvers';
 import { torchRandn } from '../../src/main/core/engine/noise/torchRandn';
 import { sample } from '../../src/main/core/engine/sampler';
@@ -27,7 +27,7 @@ import { OnnxNoisePredictor } from '../../src/main/core/pipelines/unet';
 
 const root = appRoot();
 
-function baseSettings(model: PixelPipeline): GenerationSettings {
+function baseSettings(model: PixelPipeline): Settings {
   const d = model.folder.defaults;
   return {
     task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: d.solver ?? 'stsp4', steps: d.steps ?? 20,
@@ -78,7 +78,7 @@ interface EvalSet {
 }
 
 /** Final samples (model space, [-1, 1]) for `seeds` of one setting, in one batched run. */
-async function samples(model: PixelPipeline, classifier: OnnxClassifier, settings: GenerationSettings, seeds: number[], label: number | null): Promise<Float32Array> {
+async function samples(model: PixelPipeline, classifier: OnnxClassifier, settings: Settings, seeds: number[], label: number | null): Promise<Float32Array> {
   const rows = seeds.length;
   const shape = { channels: 3, height: 32, width: 32 };
   const initial = new Float32Array(rows * 3 * 32 * 32);

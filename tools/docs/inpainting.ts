@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings } from '../../src/shared/settings';
+import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type Settings } from '../../src/shared/settings';
 import { encodePng } from '../../src/main/core/io/png';
 import { appRoot, defaultModelDir } from '../../src/main/core/models/catalog';
 import { readModelFolder } from '../../src/main/core/models/modelFolder';
@@ -26,7 +26,7 @@ interface Case {
   rows: SweepRow[];
 }
 
-const settings = (over: Partial<GenerationSettings>): GenerationSettings => ({
+const settings = (over: Partial<Settings>): Settings => ({
   task: 'inpaint', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'stsp4', steps: 20, guidance: 5,
   conditionAt: DEFAULT_CONDITION_AT, consistencyScale: DEFAULT_CONSISTENCY_SCALE, seed: 3, width: 32, height: 32, spacing: 'linspace',
   clipX0: null, strength: 1, ...over,

@@ -1,6 +1,6 @@
 /** The embedded default model runs every solver with classifier-free and with classifier guidance. */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { DEFAULT_CONDITION_AT, type GenerationSettings } from '../../../shared/settings';
+import { DEFAULT_CONDITION_AT, type Settings } from '../../../shared/settings';
 import { SOLVER_IDS, expectedCost, termsOf } from '../../../shared/solvers';
 import { defaultModelDir } from '../models/catalog';
 import { readModelFolder } from '../models/modelFolder';
@@ -8,7 +8,7 @@ import { openPipeline } from './open';
 import type { Pipeline } from './pipeline';
 
 let model: Pipeline;
-const base: GenerationSettings = {
+const base: Settings = {
   task: 'txt2img', prompt: 'red apple on a blue background', negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'ddim', steps: 4,
   guidance: 3, conditionAt: DEFAULT_CONDITION_AT, consistencyScale: 0, seed: 1, width: 32, height: 32, spacing: 'linspace', clipX0: null, strength: 1,
 };

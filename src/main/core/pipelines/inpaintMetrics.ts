@@ -5,7 +5,7 @@
  *    pixel and the mean of its 3x3 neighbourhood (a discrete Laplacian), so a region of noise
  *    scores far above a drawn one at the same contrast.
  */
-import type { GenerationSettings } from '../../../shared/settings';
+import type { Settings } from '../../../shared/settings';
 import type { RgbaImage } from './images';
 import { maskToKnown } from './images';
 import type { Pipeline } from './pipeline';
@@ -78,7 +78,7 @@ export interface SweepRow extends InpaintQuality {
  */
 export async function inpaintSweep(
   model: Pipeline,
-  settings: GenerationSettings,
+  settings: Settings,
   original: RgbaImage,
   mask: RgbaImage,
   steps = 20,

@@ -6,13 +6,13 @@
  */
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type GenerationSettings } from '../../../shared/settings';
+import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type Settings } from '../../../shared/settings';
 import { defaultModelDir } from '../models/catalog';
 import { readModelFolder } from '../models/modelFolder';
 import { centreMask, inpaintSweep } from './inpaintMetrics';
 import { openPipeline } from './open';
 
-const settings = (over: Partial<GenerationSettings>): GenerationSettings => ({
+const settings = (over: Partial<Settings>): Settings => ({
   task: 'inpaint', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'stsp4', steps: 20, guidance: 5,
   conditionAt: DEFAULT_CONDITION_AT, consistencyScale: DEFAULT_CONSISTENCY_SCALE, seed: 3, width: 32, height: 32, spacing: 'linspace',
   clipX0: null, strength: 1, ...over,

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { GenerationSettings } from '../../../shared/settings';
+import type { Settings } from '../../../shared/settings';
 import { SOLVERS, expectedCost, termsOf } from '../../../shared/solvers';
 import { torchRandn } from '../engine/noise/torchRandn';
 import { readModelFolder } from '../models/modelFolder';
@@ -42,7 +42,7 @@ interface ReferenceRun {
 }
 const references = JSON.parse(readFileSync(path.join(fixtures, 'sd-references.json'), 'utf8')) as { runs: ReferenceRun[] };
 
-const base: GenerationSettings = {
+const base: Settings = {
   task: 'txt2img', prompt: 'a fox in the snow', negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'ddim', steps: 6, guidance: 7.5,
   conditionAt: 'exact', consistencyScale: 0, seed: 1, width: 32, height: 32, spacing: 'leading', clipX0: null, strength: 1,
 };

@@ -8,7 +8,8 @@
  * Fixed-dimension providers (DirectML, CoreML) get one session per resolution
  * (onnxComponent.ts); CPU and CUDA use one session with free dimensions.
  */
-import type { GenerationSettings } from '../../../shared/settings';
+import { tasksOfKind } from '../../../shared/modelSettings';
+import type { Settings } from '../../../shared/settings';
 import { SettingsError } from '../engine/errors';
 import type { ModelFolder } from '../models/modelFolder';
 import { type OpenedSession, type ProviderName, type SessionExtras, type SkippedProvider, defaultThreads, firstLine, inputSpecs, openSession } from '../runtime/sessions';
@@ -95,7 +96,7 @@ export async function openLatentPipeline(folder: ModelFolder, providers: readonl
     decoder,
     encoder: () =>
       (encoder ??= (async () => {
-        if (!folder.vaeEncoderPath) throw new SettingsError(`${folder.name} has no vae_encoder/model.onnx, so img2img and inpainting are not possible`);
+        if (!folder.vaeEncoderPath) throw new SettingsError(`${folder.name} has no vae_encoder/model.onnx, so img2img and inpainting are not possible`, { field: 'task', kind: 'unsupported' });
         return new OnnxComponent('vae_encoder/model.onnx', folder.vaeEncoderPath, await openOther('vae_encoder/model.onnx', folder.vaeEncoderPath), fixedDimensions, threads);
       })().catch((error) => {
         encoder = undefined;
@@ -125,17 +126,15 @@ export async function openLatentPipeline(folder: ModelFolder, providers: readonl
   return pipeline;
 }
 
-const LATENT_TASKS: readonly string[] = ['txt2img', 'img2img', 'inpaint'];
-
 /** The run's latent size: pictures in multiples of 8, and the UNet's fixed size if it has one. */
-function latentShape(pipeline: LatentPipeline, settings: Pick<GenerationSettings, 'width' | 'height'>): { h: number; w: number } {
+function latentShape(pipeline: LatentPipeline, settings: Pick<Settings, 'width' | 'height'>): { h: number; w: number } {
   const { width, height } = settings;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < VAE_FACTOR || height < VAE_FACTOR || width % VAE_FACTOR || height % VAE_FACTOR) {
-    throw new SettingsError(`width and height must be multiples of 8 for a latent model, got ${width}x${height}`);
+    throw new SettingsError(`width and height must be multiples of 8 for a latent model, got ${width}x${height}`, { field: 'width', kind: 'format' });
   }
   const fixed = pipeline.image;
   if ((fixed.width !== null && fixed.width !== width) || (fixed.height !== null && fixed.height !== height)) {
-    throw new SettingsError(`this model only makes ${fixed.width ?? width}x${fixed.height ?? height} images; ${width}x${height} is not possible`);
+    throw new SettingsError(`this model only makes ${fixed.width ?? width}x${fixed.height ?? height} images; ${width}x${height} is not possible`, { field: 'width', kind: 'unsupported' });
   }
   return { h: height / VAE_FACTOR, w: width / VAE_FACTOR };
 }
@@ -175,17 +174,17 @@ async function inpaintingChannels(vae: Vae, start: StartingPicture, h: number, w
   return channels;
 }
 
-async function generateLatent(pipeline: LatentPipeline, settings: GenerationSettings, inputs: PipelineInputs): Promise<PipelineResult> {
+async function generateLatent(pipeline: LatentPipeline, settings: Settings, inputs: PipelineInputs): Promise<PipelineResult> {
   const { folder, signature, vae } = pipeline;
-  if (!LATENT_TASKS.includes(settings.task)) throw new SettingsError(`${settings.task} needs a pixel-space model; ${folder.name} is a latent (VAE) model: use txt2img, img2img or inpaint`);
-  if (settings.classLabel !== null && settings.classifierScale > 0) throw new SettingsError(`${folder.name} has no classifier: classifier guidance is for pixel-space models with classifier/model.onnx`);
+  if (!tasksOfKind('latent').includes(settings.task)) throw new SettingsError(`${settings.task} needs a pixel-space model; ${folder.name} is a latent (VAE) model: use txt2img, img2img or inpaint`, { field: 'task', kind: 'unsupported' });
+  if (settings.classLabel !== null && settings.classifierScale > 0) throw new SettingsError(`${folder.name} has no classifier: classifier guidance is for pixel-space models with classifier/model.onnx`, { field: 'classLabel', kind: 'unsupported' });
   checkStepCount(settings);
-  if (settings.clipX0 === true) throw new SettingsError('clipping x0 applies to pixel-space models only; latent models never clip x0');
+  if (settings.clipX0 === true) throw new SettingsError('clipping x0 applies to pixel-space models only; latent models never clip x0', { field: 'clipX0', kind: 'unsupported' });
   const { h, w } = latentShape(pipeline, settings);
   const inpaintingUnet = signature.channels === 9;
-  if (inpaintingUnet && settings.task !== 'inpaint') throw new SettingsError(`${folder.name} is an inpainting model (9-channel UNet): use the inpaint task with a picture and a mask`);
+  if (inpaintingUnet && settings.task !== 'inpaint') throw new SettingsError(`${folder.name} is an inpainting model (9-channel UNet): use the inpaint task with a picture and a mask`, { field: 'task', kind: 'unsupported' });
   const warnings: string[] = [];
-  const text = await encodeRunPrompts(pipeline.text, folder.name, settings.prompt, settings.negativePrompt, warnings);
+  const text = await encodeRunPrompts(pipeline.text, folder.name, settings, warnings);
   const shape = { channels: 4, height: h, width: w };
   return runPipeline(settings, inputs, {
     space: latentSpace(vae, h, w),

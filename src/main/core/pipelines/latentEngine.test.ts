@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { GenerationSettings } from '../../../shared/settings';
+import type { Settings } from '../../../shared/settings';
 import { EngineHost, nodeLauncher } from '../../studio/engineHost';
 import type { FromEngine, RunJob } from '../../engineProcess/messages';
 import { decodePng, encodePng } from '../io/png';
@@ -15,7 +15,7 @@ const entry = path.join(root, 'out/main/engineProcess.js');
 const fixture = (name: string) => path.join(root, 'e2e/fixtures', name);
 let host: EngineHost;
 
-const settings: GenerationSettings = {
+const settings: Settings = {
   task: 'txt2img', prompt: 'a red fox in the snow', negativePrompt: 'blurry', classLabel: null, classifierScale: 0, solver: 'stsp2', steps: 4, guidance: 7.5,
   conditionAt: 'same-point', consistencyScale: 0.01, seed: 5, width: 32, height: 32, spacing: 'leading', clipX0: null, strength: 1,
 };

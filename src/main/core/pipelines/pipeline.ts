@@ -4,7 +4,7 @@
  * implementations: pixel.ts (the picture is the sampler's state) and latent.ts (Stable
  * Diffusion: the state is the VAE latent). What they share, the run itself, is run.ts.
  */
-import type { GenerationSettings } from '../../../shared/settings';
+import type { Settings } from '../../../shared/settings';
 import type { CostCounter } from '../engine/model';
 import type { StepProgress } from '../engine/sampler';
 import type { ModelFolder } from '../models/modelFolder';
@@ -51,5 +51,5 @@ export interface Pipeline {
   readonly provider: ProviderName;
   readonly skippedProviders: SkippedProvider[];
   readonly loadMs: number;
-  generate(settings: GenerationSettings, inputs?: PipelineInputs): Promise<PipelineResult>;
+  generate(settings: Settings, inputs?: PipelineInputs): Promise<PipelineResult>;
 }

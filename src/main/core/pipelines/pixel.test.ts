@@ -1,7 +1,7 @@
 /** The pixel pipeline through ONNX Runtime, checked against the closed-form engine runs. */
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { GenerationSettings } from '../../../shared/settings';
+import type { Settings } from '../../../shared/settings';
 import { SOLVER_IDS } from '../../../shared/solvers';
 import { torchRandn } from '../engine/noise/torchRandn';
 import { exactModelDir, loadProblem, runOnProblem } from '../engine/testing/convergence';
@@ -14,7 +14,7 @@ import type { Pipeline } from './pipeline';
 const root = path.resolve(__dirname, '../../../..');
 let model8: Pipeline;
 
-const base: GenerationSettings = {
+const base: Settings = {
   task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'stsp4', steps: 20, guidance: 1,
   conditionAt: 'exact', consistencyScale: 1e-4, seed: 0, width: 8, height: 8, spacing: 'linspace', clipX0: null, strength: 1,
 };

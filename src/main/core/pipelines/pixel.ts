@@ -4,7 +4,7 @@
  * super-resolution, whose measurement is kept ILVR-style after every step (knownRegion.ts);
  * guidance terms (CFG, classifier, consistency) combine freely.
  */
-import type { GenerationSettings } from '../../../shared/settings';
+import type { PromptPair, Settings } from '../../../shared/settings';
 import { usesConsistency } from '../../../shared/runShape';
 import { type ImageShape, LUMA_WEIGHTS } from '../engine/guidance/consistency';
 import type { Guidance } from '../engine/guidance/denoiser';
@@ -19,7 +19,7 @@ import type { MeasurementOperator } from './knownRegion';
 import { OnnxComponent } from './onnxComponent';
 import type { Pipeline, PipelineInputs, PipelineResult } from './pipeline';
 import { type StateSpace, runPipeline } from './run';
-import { OnnxTextEncoder, type PromptPair, type TextNetworks, encodeRunPrompts } from './textEncoder';
+import { OnnxTextEncoder, type PromptEmbeddings, type TextNetworks, encodeRunPrompts } from './textEncoder';
 import { folderTokenizer } from './tokenizers/load';
 import { OnnxNoisePredictor, type UnetSignature, readUnetSignature } from './unet';
 
@@ -31,7 +31,7 @@ export interface PixelPipeline extends Pipeline {
   readonly text?: TextNetworks;
   /** The classifier's session, opened on first use (most runs never need it). */
   classifierSession(): Promise<OpenedSession | undefined>;
-  encodePrompts(settings: Pick<GenerationSettings, 'prompt' | 'negativePrompt'>, warnings: string[]): Promise<PromptPair | undefined>;
+  encodePrompts(prompts: PromptPair, warnings: string[]): Promise<PromptEmbeddings | undefined>;
 }
 
 export async function openPixelPipeline(folder: ModelFolder, providers: readonly ProviderName[]): Promise<PixelPipeline> {
@@ -61,18 +61,18 @@ export async function openPixelPipeline(folder: ModelFolder, providers: readonly
     signature,
     text,
     classifierSession: () => (classifier ??= folder.classifierPath ? openSession(folder.classifierPath, [opened.provider], threads) : Promise.resolve(undefined)),
-    encodePrompts: (settings, warnings) => encodeRunPrompts(text, folder.name, settings.prompt, settings.negativePrompt, warnings),
+    encodePrompts: (prompts, warnings) => encodeRunPrompts(text, folder.name, prompts, warnings),
     generate: (settings, inputs = {}) => generatePixel(pipeline, settings, inputs),
   };
   return pipeline;
 }
 
 /** The run's picture size: the model's where it fixes one. */
-function resolveShape(pipeline: PixelPipeline, settings: Pick<GenerationSettings, 'width' | 'height'>): ImageShape {
+function resolveShape(pipeline: PixelPipeline, settings: Pick<Settings, 'width' | 'height'>): ImageShape {
   const { image } = pipeline;
   for (const side of ['width', 'height'] as const) {
     if (image[side] !== null && settings[side] !== image[side]) {
-      throw new SettingsError(`this model only makes ${image.width}x${image.height} images; ${side} ${settings[side]} is not possible`);
+      throw new SettingsError(`this model only makes ${image.width}x${image.height} images; ${side} ${settings[side]} is not possible`, { field: side, kind: 'unsupported' });
     }
   }
   return { channels: image.channels, width: settings.width, height: settings.height };
@@ -104,28 +104,28 @@ function pixelSpace(shape: ImageShape): StateSpace {
 }
 
 /** The measurement operator of colorize and super-resolution (A and y in docs/samplers.md), checked against the inputs. */
-function measurementOperator(settings: GenerationSettings, shape: ImageShape, inputs: PipelineInputs): MeasurementOperator {
+function measurementOperator(settings: Settings, shape: ImageShape, inputs: PipelineInputs): MeasurementOperator {
   const { width, height } = shape;
   if (settings.task === 'colorize') {
     const rgb = imageToTensor(requireSized(inputs.initImage, 'initImage', 'the gray picture', width, height));
     return { kind: 'colorize', gray: lumaOf(rgb, width * height) };
   }
   const low = inputs.initImage;
-  if (!low) throw new SettingsError('super-resolution needs a starting picture (the low-resolution one)');
+  if (!low) throw new SettingsError('super-resolution needs a starting picture (the low-resolution one)', { field: 'initImage', kind: 'missing' });
   const factor = width / low.width;
   if (!Number.isInteger(factor) || factor < 2 || height / low.height !== factor) {
-    throw new SettingsError(`the starting picture is ${low.width}x${low.height}; super-resolution needs ${width}x${height} divided by a whole factor >= 2`);
+    throw new SettingsError(`the starting picture is ${low.width}x${low.height}; super-resolution needs ${width}x${height} divided by a whole factor >= 2`, { field: 'initImage', kind: 'format' });
   }
   return { kind: 'super-resolution', low: pictureTensor(low, shape.channels), factor };
 }
 
-async function generatePixel(pipeline: PixelPipeline, settings: GenerationSettings, inputs: PipelineInputs): Promise<PipelineResult> {
+async function generatePixel(pipeline: PixelPipeline, settings: Settings, inputs: PipelineInputs): Promise<PipelineResult> {
   const { folder } = pipeline;
   checkStepCount(settings);
   const shape = resolveShape(pipeline, settings);
   const wantsClassifier = settings.classLabel !== null && settings.classifierScale > 0;
   const classifierSession = wantsClassifier ? await pipeline.classifierSession() : undefined;
-  if (wantsClassifier && !classifierSession) throw new SettingsError(`${folder.name} has no classifier: a class and a classifier scale need classifier/model.onnx`);
+  if (wantsClassifier && !classifierSession) throw new SettingsError(`${folder.name} has no classifier: a class and a classifier scale need classifier/model.onnx`, { field: 'classLabel', kind: 'unsupported' });
   const measurement = usesConsistency(settings.task) ? measurementOperator(settings, shape, inputs) : undefined;
   // Every guidance term the settings ask for; the engine adds them up.
   const guidance: Guidance = { cfg: settings.guidance };

@@ -5,7 +5,7 @@
  * the way back to a picture. A pipeline supplies its StateSpace (identity for pixel models,
  * the VAE for latent ones), its guidance and its noise predictor.
  */
-import type { GenerationSettings } from '../../../shared/settings';
+import type { Settings } from '../../../shared/settings';
 import type { ImageShape } from '../engine/guidance/consistency';
 import type { Guidance } from '../engine/guidance/denoiser';
 import { SettingsError } from '../engine/errors';
@@ -62,7 +62,7 @@ export function initialNoise(given: Float32Array | undefined, seed: number, shap
   const { channels: C, height: h, width: w } = shape;
   if (!given) return torchRandn(seed, [1, C, h, w]);
   const expected = C * h * w;
-  if (given.length !== expected) throw new SettingsError(`the initial noise has ${given.length} values, expected ${expected} (1x${C}x${h}x${w})`);
+  if (given.length !== expected) throw new SettingsError(`the initial noise has ${given.length} values, expected ${expected} (1x${C}x${h}x${w})`, { field: 'initNoise', kind: 'format' });
   return given;
 }
 
@@ -74,7 +74,7 @@ function noised(clean: Float32Array, noise: Float32Array, abar: number): Float32
 }
 
 /** The run; the pipeline has checked the settings it alone knows about (checkStepCount first). */
-export async function runPipeline(settings: GenerationSettings, inputs: PipelineInputs, parts: RunParts): Promise<PipelineResult> {
+export async function runPipeline(settings: Settings, inputs: PipelineInputs, parts: RunParts): Promise<PipelineResult> {
   const { space } = parts;
   const { width: W, height: H, task } = settings;
   const noise = initialNoise(inputs.initNoise, settings.seed, space.shape);
@@ -99,7 +99,7 @@ export async function runPipeline(settings: GenerationSettings, inputs: Pipeline
     initState = await space.encode(picture);
     if (task === 'img2img' || skipSteps > 0) x = noised(initState, noise, fullPlan.steps[skipSteps].point.abar);
   } else if (settings.strength !== 1) {
-    throw new SettingsError(`strength applies to img2img and inpaint (task ${task})`);
+    throw new SettingsError(`strength applies to img2img and inpaint (task ${task})`, { field: 'strength', kind: 'unsupported' });
   }
   const plan = skipSteps ? skipPlan(fullPlan, skipSteps) : fullPlan;
 

@@ -2,6 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { halfToFloat32 } from '../runtime/float16';
 import { type OpenedSession, inputSpecs } from '../runtime/sessions';
+import type { PromptPair } from '../../../shared/settings';
 import { SettingsError } from '../engine/errors';
 import { ModelInputError } from './errors';
 import type { PromptTokenizer } from './tokenizers/wordLevel';
@@ -50,8 +51,8 @@ export class OnnxTextEncoder {
   }
 }
 
-/** Prompt embeddings for the conditional and unconditional branches ([tokens, dim] each). */
-export interface PromptPair {
+/** Prompt embeddings for the conditional and unconditional branches ([tokens, dim] each), and the token ids they came from. */
+export interface PromptEmbeddings {
   cond: Float32Array;
   uncond: Float32Array;
   tokens: number;
@@ -64,7 +65,7 @@ export interface PromptPair {
  * Prompt and negative prompt as embeddings, in one batch-2 text-encoder call ([uncond, cond]),
  * with the user-facing warnings of each (truncation, unknown words) appended to `warnings`.
  */
-export async function encodePromptPair(tokenizer: PromptTokenizer, encoder: OnnxTextEncoder, prompt: string, negative: string, warnings: string[]): Promise<PromptPair> {
+export async function encodePromptPair(tokenizer: PromptTokenizer, encoder: OnnxTextEncoder, prompt: string, negative: string, warnings: string[]): Promise<PromptEmbeddings> {
   const cond = tokenizer.encode(prompt);
   const uncond = tokenizer.encode(negative);
   for (const [what, t] of [['prompt', cond], ['negative prompt', uncond]] as const) {
@@ -96,8 +97,9 @@ export interface TextNetworks {
 }
 
 /** The prompt pair of a run, or undefined for a model without a text encoder (which refuses a prompt). */
-export async function encodeRunPrompts(text: TextNetworks | undefined, modelName: string, prompt: string, negative: string, warnings: string[]): Promise<PromptPair | undefined> {
-  if (text) return encodePromptPair(text.tokenizer, text.encoder, prompt, negative, warnings);
-  if (prompt || negative) throw new SettingsError(`${modelName} has no text encoder, so a prompt cannot be used`);
+export async function encodeRunPrompts(text: TextNetworks | undefined, modelName: string, prompts: PromptPair, warnings: string[]): Promise<PromptEmbeddings | undefined> {
+  const { prompt, negativePrompt } = prompts;
+  if (text) return encodePromptPair(text.tokenizer, text.encoder, prompt, negativePrompt, warnings);
+  if (prompt || negativePrompt) throw new SettingsError(`${modelName} has no text encoder, so a prompt cannot be used`, { field: 'prompt', kind: 'unsupported' });
   return undefined;
 }

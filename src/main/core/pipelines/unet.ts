@@ -15,6 +15,7 @@ import type { ModelFolder } from '../models/modelFolder';
 import type { InputSpec } from '../runtime/sessions';
 import { ModelInputError } from './errors';
 import type { OnnxComponent } from './onnxComponent';
+import type { PromptEmbeddings } from './textEncoder';
 import { type FloatType, TIMESTEP_TYPES, floatTensor, isFloatType, tensorToFloat32, timestepFeed } from './onnxTensors';
 
 const KNOWN_INPUTS = ['sample', 'timestep', 'encoder_hidden_states'];
@@ -91,13 +92,8 @@ export function declaredUnetChannels(folder: Pick<ModelFolder, 'dir' | 'classNam
   return /inpaint/i.test(folder.className) ? 9 : 4;
 }
 
-/** Prompt embeddings for the conditional and unconditional branches ([tokens, dim] each). */
-export interface TextConditioning {
-  cond: Float32Array;
-  uncond: Float32Array;
-  tokens: number;
-  dim: number;
-}
+/** What the UNet needs of the prompt embeddings. */
+type TextConditioning = Pick<PromptEmbeddings, 'cond' | 'uncond' | 'tokens' | 'dim'>;
 
 /**
  * The UNet as a NoisePredictor: all branches' rows in one call ([uncond rows, cond rows] for
