@@ -17,11 +17,10 @@ import { ensureDataDir } from '../main/core/dataDir';
 import { SettingsError } from '../main/core/engine/errors';
 import { CancelledError, costReport } from '../main/core/engine/model';
 import { makeFingerprint } from '../main/core/gallery/fingerprint';
-import { pngTextOptions } from '../main/core/gallery/pngMetadata';
+import { encodeGalleryImage } from '../main/core/gallery/galleryImage';
 import { type Fingerprint, GalleryStore } from '../main/core/gallery/store';
 import { InputFileError, readFileBounded } from '../main/core/io/files';
 import { encodeNpy } from '../main/core/io/npy';
-import { encodePng } from '../main/core/io/png';
 import { type ModelFolder, ModelFolderError, readModelFolder } from '../main/core/models/modelFolder';
 import { modelHashes, shortModelHash } from '../main/core/models/modelHashes';
 import type { RgbaImage } from '../main/core/pipelines/images';
@@ -282,9 +281,9 @@ export async function finish(options: {
 }): Promise<Finished> {
   const { gallery, model, settings, result } = options;
   const { fingerprint, modelHash } = await fingerprintOf(model);
-  // The same encoding as the gallery's file (GalleryStore.add encodes these settings with these
-  // chunks), so the user's copy is that file byte for byte.
-  const png = encodePng({ ...result.image, channels: 4 }, pngTextOptions(settings, { modelHash, modelName: model.folder.name, software: `Split Studio ${fingerprint.engineVersion}` }));
+  // Encoded once: the user's copy is the gallery's file byte for byte.
+  const encoded = encodeGalleryImage(result.image, settings, { modelHash, modelName: model.folder.name, engineVersion: fingerprint.engineVersion });
+  const png = encoded.png;
   // Outputs are staged first and put in place only once the run is recorded: a full disk or a
   // failed record leaves neither a row nor a partial file.
   const staged: StagedFile[] = [];
@@ -307,7 +306,7 @@ export async function finish(options: {
           warnings: result.warnings,
           parentId: options.parentId,
           fingerprint,
-          image: result.image,
+          image: encoded,
         });
       } catch (error) {
         // add() removes its own files when it fails; a write error is the disk's, not ours.

@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { SettingsError } from '../core/engine/errors';
-import { CancelledError } from '../core/engine/model';
+import { CancelledError, costReport } from '../core/engine/model';
 import { ENGINE_VERSION } from '../core/gallery/fingerprint';
 import { encodeGalleryImage } from '../core/gallery/galleryImage';
 import { identicalToFile } from '../core/gallery/rerun';
@@ -58,19 +58,19 @@ async function run(job: RunJob, controller: AbortController, send: (m: FromEngin
     // that size, or smaller for super-resolution): refuse a bigger one from its header,
     // before the decoder allocates for it.
     const maxPixels = job.settings.width * job.settings.height;
-    const decode = (bytes: Uint8Array | undefined, what: string) => {
+    const decode = (bytes: Uint8Array | undefined, field: 'initImage' | 'mask', what: string) => {
       if (!bytes) return undefined;
       try {
         const png = decodePng(bytes, { maxPixels });
         return { width: png.width, height: png.height, data: png.data };
       } catch (error) {
-        throw new SettingsError(`${what}: ${(error as Error).message}`);
+        throw new SettingsError(`${what}: ${(error as Error).message}`, { field, kind: 'format' });
       }
     };
     const C = model.image.channels;
     const result = await model.generate(job.settings, {
-      initImage: decode(job.initImage, 'init image'),
-      mask: decode(job.mask, 'mask'),
+      initImage: decode(job.initImage, 'initImage', 'init image'),
+      mask: decode(job.mask, 'mask', 'mask'),
       signal: controller.signal,
       onStep: async (p) => {
         const { width, height } = job.settings;
@@ -88,9 +88,9 @@ async function run(job: RunJob, controller: AbortController, send: (m: FromEngin
       type: 'done',
       jobId: job.jobId,
       result: {
-        image: { ...result.image, png: files.png, thumbnail: files.thumbnail },
+        image: { width: result.image.width, height: result.image.height, png: files.png, thumbnail: files.thumbnail },
         ...(job.compareWith !== undefined ? { identicalToParent: identicalToFile(job.compareWith, result.image) } : {}),
-        cost: { nfe: result.cost.nfe, networkRows: result.cost.networkRows, guidanceEvaluations: result.cost.guidanceEvaluations, classifierCalls: result.cost.classifierCalls },
+        cost: costReport(result.cost),
         provider: model.provider,
         skippedProviders: model.skippedProviders,
         timesteps: result.timesteps,
@@ -103,7 +103,7 @@ async function run(job: RunJob, controller: AbortController, send: (m: FromEngin
     });
   } catch (error) {
     const kind = error instanceof CancelledError ? 'cancelled' : error instanceof SettingsError || error instanceof ModelInputError || error instanceof ModelFolderError ? 'settings' : 'internal';
-    send({ type: 'failed', jobId: job.jobId, kind, message: (error as Error).message });
+    send({ type: 'failed', jobId: job.jobId, kind, message: (error as Error).message, field: error instanceof SettingsError ? error.field : undefined });
   }
 }
 

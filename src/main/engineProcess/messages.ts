@@ -1,5 +1,6 @@
 /** What the main process and the engine process say to each other (structured clone). */
 import type { CostReport, Settings } from '../../shared/contract';
+import type { FieldName } from '../../shared/settingsFields';
 
 export interface RunJob {
   type: 'run';
@@ -23,9 +24,8 @@ export interface EngineResult {
   /**
    * The result as the gallery stores it, encoded here so that the main process encodes
    * nothing: `png` with the gallery's metadata chunks (galleryImage.ts) and `thumbnail`.
-   * `data` (8-bit RGBA) is there for callers that look at the pixels themselves.
    */
-  image: { width: number; height: number; data: Uint8Array; png: Uint8Array; thumbnail: Uint8Array };
+  image: { width: number; height: number; png: Uint8Array; thumbnail: Uint8Array };
   /** Only for a job with compareWith: whether the pixels equal that file's; null when it cannot be read. */
   identicalToParent?: boolean | null;
   cost: CostReport;
@@ -43,6 +43,6 @@ export type FromEngine =
   | { type: 'ready' }
   | { type: 'progress'; jobId: string; step: number; steps: number; nfe: number; elapsedMs: number; preview: Uint8Array }
   | { type: 'done'; jobId: string; result: EngineResult }
-  | { type: 'failed'; jobId: string; kind: 'settings' | 'cancelled' | 'internal'; message: string }
+  | { type: 'failed'; jobId: string; kind: 'settings' | 'cancelled' | 'internal'; message: string; field?: FieldName }
   | { type: 'validated'; requestId: string; ok: true; width: number | null; height: number | null }
   | { type: 'validated'; requestId: string; ok: false; message: string };

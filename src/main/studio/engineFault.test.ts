@@ -122,7 +122,7 @@ test('the engine refuses an input picture larger than the image from its header,
         { progress: () => {}, done: () => resolve({ kind: 'done', message: '' }), failed: resolve },
       );
     });
-    expect(failed).toMatchObject({ kind: 'settings', message: expect.stringMatching(/^init image: PNG: image is 8000 x 8000 = 64000000 pixels, more than the limit of 1024/) });
+    expect(failed).toMatchObject({ kind: 'settings', field: 'initImage', message: expect.stringMatching(/^init image: PNG: image is 8000 x 8000 = 64000000 pixels, more than the limit of 1024/) });
   } finally {
     host.stop();
   }

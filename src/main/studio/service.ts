@@ -154,7 +154,7 @@ export function createStudioService(deps: StudioDeps) {
           progress: (m) => deps.emit('progress', { jobId, step: m.step, steps: m.steps, nfe: m.nfe, nfeTotal, elapsedMs: m.elapsedMs, preview: m.preview }),
           failed: (m) => {
             end();
-            deps.emit('failed', { jobId, kind: m.kind, message: m.message });
+            deps.emit('failed', { jobId, kind: m.kind, message: m.message, field: m.field });
           },
           done: (m) => {
             // Only bookkeeping here, no pixel work: the engine made the files and compared the pixels.

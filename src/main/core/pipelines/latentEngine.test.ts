@@ -66,7 +66,7 @@ describe('the engine process runs SD folders for the studio', () => {
     for (const name of ['tiny-sd-eps', 'tiny-sd-inpaint']) {
       const { end } = await runJob({ modelDir: fixture(name), settings: { ...settings, task: 'inpaint' }, initImage: init, mask, providers: ['cpu'] });
       if (end.type !== 'done') throw new Error(end.message);
-      const out = end.result.image.data;
+      const out = decodePng(end.result.image.png).data;
       const original = decodePng(init).data;
       let kept = 0;
       for (let y = 0; y < 32; y++) for (let x = 0; x < 12; x++) for (let c = 0; c < 3; c++) kept = Math.max(kept, Math.abs(out[4 * (y * 32 + x) + c] - original[4 * (y * 32 + x) + c]));
