@@ -16,7 +16,7 @@ export class UsageError extends Error {
 export const MAX_ARGUMENT_LENGTH = 16 * 1024;
 
 /** The flags of text settings (--prompt, --negative), each with the longest text the contract accepts. */
-export const TEXT_FLAG_LIMITS: ReadonlyMap<string, number> = new Map(
+const TEXT_FLAG_LIMITS: ReadonlyMap<string, number> = new Map(
   SETTINGS_KEYS.flatMap((key) => {
     const { flag, limits } = SETTINGS_FIELDS[key];
     return limits && 'maxLength' in limits ? [[flag, limits.maxLength] as const] : [];

@@ -33,7 +33,7 @@ import { type ParsedFlags, UsageError, stringFlag } from './args';
 export const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /** The most a PNG input (--init-image, --mask, import) may weigh: far above any image this studio makes. */
-export const MAX_PNG_BYTES = 256 * 1024 * 1024;
+const MAX_PNG_BYTES = 256 * 1024 * 1024;
 /** The most an .npy input may weigh: the largest noise `split-studio noise` writes (2^28 float32 values) and its header. */
 export const MAX_NPY_BYTES = 2 ** 28 * 4 + 1024 * 1024;
 
@@ -82,7 +82,7 @@ export function checkOutputPath(file: string, flag: string): string {
 }
 
 /** A failed write (full disk, read-only file system, no permission) as one line. */
-export function writeProblem(what: string, error: unknown): UsageError {
+function writeProblem(what: string, error: unknown): UsageError {
   const e = error as NodeJS.ErrnoException;
   const reason: Record<string, string> = {
     ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system', EACCES: 'permission denied',
@@ -247,7 +247,7 @@ export function openGallery(): GalleryStore {
 }
 
 /** What the gallery records about the engine that made an image: the same fields the studio records. */
-export async function fingerprintOf(model: Pipeline): Promise<{ fingerprint: Fingerprint; modelHash: string }> {
+async function fingerprintOf(model: Pipeline): Promise<{ fingerprint: Fingerprint; modelHash: string }> {
   const hashes = await modelHashes(model.folder.dir);
   return {
     fingerprint: makeFingerprint({ onnxruntimeVersion: ort.env.versions.common, provider: model.provider, modelHashes: hashes }),

@@ -47,11 +47,11 @@ export const settingsSchema = z
   })
   .strict() satisfies z.ZodType<Settings>;
 
-export const modelIdSchema = z.string().min(1).max(4096);
-export const jobIdSchema = z.string().regex(/^job-[0-9a-z-]{1,40}$/);
-export const generationIdSchema = z.number().int().positive();
+const modelIdSchema = z.string().min(1).max(4096);
+const jobIdSchema = z.string().regex(/^job-[0-9a-z-]{1,40}$/);
+const generationIdSchema = z.number().int().positive();
 
-export const generateRequestSchema = z
+const generateRequestSchema = z
   .object({
     modelId: modelIdSchema,
     settings: settingsSchema,
@@ -104,7 +104,6 @@ export const operationSchemas = {
 
 export type { OperationName };
 export type OperationInput<K extends OperationName> = z.input<(typeof operationSchemas)[K]>;
-export type GenerateRequest = z.infer<typeof generateRequestSchema>;
 
 export interface ModelSummary {
   id: string;

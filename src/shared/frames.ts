@@ -10,7 +10,7 @@
  */
 
 /** The largest frame either side decodes (a done event carries a full-size PNG). */
-export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /**
  * The largest frame a client may send the server: a call carries at most a dropped PNG
  * (MAX_IMPORT_PNG_BYTES, 24 MiB) or an init image and mask; served mode sets the

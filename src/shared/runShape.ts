@@ -7,10 +7,6 @@ import type { Settings } from './contract';
 import type { Task } from './settings';
 import type { GuidanceTerms } from './solvers';
 
-export function isRestoration(task: Task): boolean {
-  return task === 'inpaint' || task === 'colorize' || task === 'super-resolution';
-}
-
 /**
  * Tasks whose known part is a measurement y = A x of the picture (gray image, low-resolution
  * image): data-consistency guidance applies to them. Inpainting keeps its known pixels by

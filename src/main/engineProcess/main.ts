@@ -107,7 +107,7 @@ async function run(job: RunJob, controller: AbortController, send: (m: FromEngin
   }
 }
 
-export function startEngineProcess(): void {
+function startEngineProcess(): void {
   const { send, onMessage } = channel();
   const queue: { job: RunJob; controller: AbortController }[] = [];
   let running = false;

@@ -8,7 +8,7 @@ import { type ServedStudio, serveStudio } from './serve';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function startServedStudio(options: { port?: number; dataDir?: string; providers?: string[] } = {}) {
+async function startServedStudio(options: { port?: number; dataDir?: string; providers?: string[] } = {}) {
   let server: ServedStudio | null = null;
   const app = createStudioApp({
     launcher: nodeLauncher(engineEntry(here)),

@@ -35,7 +35,7 @@ export const CLOSE_UNAUTHORIZED = 4401;
  * A client that stops reading while results pile up is dropped once this much is queued
  * for it, rather than holding the studio's memory hostage.
  */
-export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
 export interface ServedStudio {
   url: string;

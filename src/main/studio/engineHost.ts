@@ -45,7 +45,7 @@ export interface JobListener {
 }
 
 /** "exit code 1", "killed by SIGKILL". */
-export function exitDescription(code: number | null, signal?: string | null): string {
+function exitDescription(code: number | null, signal?: string | null): string {
   if (signal) return `killed by ${signal}`;
   return `exit code ${code}`;
 }

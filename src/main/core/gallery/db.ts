@@ -15,7 +15,7 @@ import BetterSqlite3 from 'better-sqlite3';
 export type Database = BetterSqlite3.Database;
 
 /** How long a statement waits for another connection's write lock before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 5000;
+const BUSY_TIMEOUT_MS = 5000;
 
 /**
  * Schema v1. Notes on what goes beyond the plain column list:

@@ -86,7 +86,7 @@ function recoverOrphan({ dir, name, target }: Stray, graceMs: number): string | 
 }
 
 /** Writes the thumbnail of an image file; false (the row keeps its missing thumbnail) when the image cannot be read. */
-export function writeThumbnailOf(imageFile: string, thumbnailFile: string): boolean {
+function writeThumbnailOf(imageFile: string, thumbnailFile: string): boolean {
   try {
     writeFileAtomic(thumbnailFile, encodeThumbnail(decodePng(readFileSync(imageFile))));
     return true;

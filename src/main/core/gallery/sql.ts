@@ -45,7 +45,7 @@ export type SummaryRow = Pick<GenerationRow, 'id' | 'created_at' | 'model_id' | 
 export type FileRow = Pick<GenerationRow, 'id' | 'image_file' | 'thumbnail_file' | 'missing_at'>;
 export type InsertParams = Omit<GenerationRow, 'id' | 'favourite' | 'deleted_at' | 'missing_at'>;
 
-export const SUMMARY_COLUMNS = 'id, created_at, model_id, model_name, prompt, solver, steps, seed, width, height, parent_id';
+const SUMMARY_COLUMNS = 'id, created_at, model_id, model_name, prompt, solver, steps, seed, width, height, parent_id';
 
 export const INSERT_SQL = `
 INSERT INTO generations (created_at, model_id, model_name, model_hash, task, solver, solver_order, steps, nfe,

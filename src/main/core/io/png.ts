@@ -59,7 +59,7 @@ export interface DecodedPng {
 }
 
 /** 64 Mi pixels: 256 MiB of RGBA output, the most a drag-and-drop import should cost. */
-export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
 
 /**
  * Deflate level 4, default strategy, chosen by measurement (512x512 RGBA, bench:png's picture):

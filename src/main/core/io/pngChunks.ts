@@ -70,7 +70,7 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
 }
 
 /** PNG integers are big-endian (§7.1). */
-export function readU32(bytes: Uint8Array, pos: number): number {
+function readU32(bytes: Uint8Array, pos: number): number {
   return ((bytes[pos] << 24) >>> 0) + (bytes[pos + 1] << 16) + (bytes[pos + 2] << 8) + bytes[pos + 3];
 }
 

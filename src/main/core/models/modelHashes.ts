@@ -13,7 +13,7 @@ const NETWORK_FILE_RE = /\.(onnx|pb|onnx_data)$/;
 /** The file whose hash the gallery shows as the model's (A1111's "Model hash" is its first 10 hex digits). */
 export const MAIN_MODEL_FILE = 'unet/model.onnx';
 
-export function sha256File(file: string): Promise<string> {
+function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     createReadStream(file)
@@ -24,7 +24,7 @@ export function sha256File(file: string): Promise<string> {
 }
 
 /** sha256 of every .onnx (and external data) file one level down in a model folder: "component/file" -> hex. */
-export async function hashModelFolder(dir: string): Promise<Record<string, string>> {
+async function hashModelFolder(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const components = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())

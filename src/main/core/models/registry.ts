@@ -30,7 +30,7 @@ export function summarize(folder: ModelFolder, builtin: boolean, size: { width: 
 }
 
 /** models.json lists folder paths; a list this large is damaged, not a user's. */
-export const MAX_LIST_BYTES = 4 * 1024 * 1024;
+const MAX_LIST_BYTES = 4 * 1024 * 1024;
 
 export class ModelRegistry {
   private readonly listFile: string;

@@ -16,7 +16,7 @@ import type { RgbaImage } from './images';
 import { maskToKnown } from './images';
 
 /** Separable Gaussian blur (edges clamped) of a [height, width] map. */
-export function blurMap(values: Float32Array, width: number, height: number, sigma: number): Float32Array {
+function blurMap(values: Float32Array, width: number, height: number, sigma: number): Float32Array {
   if (sigma <= 0) return Float32Array.from(values);
   const radius = Math.ceil(3 * sigma);
   const kernel = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
@@ -43,7 +43,7 @@ export function blurMap(values: Float32Array, width: number, height: number, sig
 }
 
 /** Mean of each factor x factor block. */
-export function areaDownsample(values: Float32Array, width: number, height: number, factor: number): Float32Array {
+function areaDownsample(values: Float32Array, width: number, height: number, factor: number): Float32Array {
   const w = width / factor;
   const h = height / factor;
   const out = new Float32Array(w * h);
@@ -53,7 +53,7 @@ export function areaDownsample(values: Float32Array, width: number, height: numb
 }
 
 /** Feather width of the inpainting mask: sigma of 1/128 of the shorter side, at least 1 pixel (4 at 512x512). */
-export const featherSigma = (width: number, height: number): number => Math.max(1, Math.min(width, height) / 128);
+const featherSigma = (width: number, height: number): number => Math.max(1, Math.min(width, height) / 128);
 
 export interface InpaintMasks {
   /**

@@ -11,7 +11,7 @@ import { type InputSpec, type OpenedSession, type ProviderName, firstLine, input
 import { ModelInputError } from './errors';
 
 /** Fixed-size sessions kept per network (each holds its own copy of the weights on the device). */
-export const MAX_FIXED_SESSIONS = 2;
+const MAX_FIXED_SESSIONS = 2;
 
 /** Providers that run much faster (or only) with fixed input sizes. */
 export const FIXED_DIMENSION_PROVIDERS: ReadonlySet<ProviderName> = new Set<ProviderName>(['dml', 'coreml']);

@@ -58,7 +58,7 @@ export interface RunParts {
 }
 
 /** x_T: the caller's noise, checked, or torch-compatible randn(seed). Never modified. */
-export function initialNoise(given: Float32Array | undefined, seed: number, shape: ImageShape): Float32Array {
+function initialNoise(given: Float32Array | undefined, seed: number, shape: ImageShape): Float32Array {
   const { channels: C, height: h, width: w } = shape;
   if (!given) return torchRandn(seed, [1, C, h, w]);
   const expected = C * h * w;

@@ -65,7 +65,7 @@ export interface PromptEmbeddings {
  * Prompt and negative prompt as embeddings, in one batch-2 text-encoder call ([uncond, cond]),
  * with the user-facing warnings of each (truncation, unknown words) appended to `warnings`.
  */
-export async function encodePromptPair(tokenizer: PromptTokenizer, encoder: OnnxTextEncoder, prompt: string, negative: string, warnings: string[]): Promise<PromptEmbeddings> {
+async function encodePromptPair(tokenizer: PromptTokenizer, encoder: OnnxTextEncoder, prompt: string, negative: string, warnings: string[]): Promise<PromptEmbeddings> {
   const cond = tokenizer.encode(prompt);
   const uncond = tokenizer.encode(negative);
   for (const [what, t] of [['prompt', cond], ['negative prompt', uncond]] as const) {

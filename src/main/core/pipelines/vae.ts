@@ -10,7 +10,7 @@ import { ModelInputError, NumericalError, VAE_ENCODER_NAN_MESSAGE } from './erro
 import type { OnnxComponent } from './onnxComponent';
 import { floatTensor, isFloatType, tensorToFloat32 } from './onnxTensors';
 
-export const DEFAULT_SCALING_FACTOR = 0.18215;
+const DEFAULT_SCALING_FACTOR = 0.18215;
 /** Image pixels per latent cell side. */
 export const VAE_FACTOR = 8;
 

@@ -12,7 +12,7 @@ import { loadWithFixedDimensions } from './onnxShapes';
 // real failure still reaches us as a thrown error, so only fatal messages are printed.
 ort.env.logLevel = 'fatal';
 
-export const PROVIDERS = ['cuda', 'dml', 'coreml', 'cpu'] as const;
+const PROVIDERS = ['cuda', 'dml', 'coreml', 'cpu'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export interface SkippedProvider {

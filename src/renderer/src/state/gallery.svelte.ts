@@ -19,7 +19,7 @@ export interface GalleryFilters {
 export const NO_FILTERS: GalleryFilters = { modelId: '', solver: '', task: '', favourite: false, trash: false };
 
 /** The listGallery query for a search and filters (empty ones left out). */
-export function listQuery(search: string, f: GalleryFilters, offset: number, limit: number): OperationInput<'listGallery'> {
+function listQuery(search: string, f: GalleryFilters, offset: number, limit: number): OperationInput<'listGallery'> {
   return {
     search: search.trim() || undefined,
     offset,

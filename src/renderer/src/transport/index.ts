@@ -24,7 +24,7 @@ function isStudioApi(value: unknown): value is StudioApi {
 }
 
 /** The preload's functions, with rejections normalised to StudioCallError. */
-export function wrapPreloadApi(raw: StudioApi): StudioApi {
+function wrapPreloadApi(raw: StudioApi): StudioApi {
   const api = Object.fromEntries(
     OPERATION_NAMES.map((op) => [
       op,

@@ -31,7 +31,7 @@ export interface SocketLike {
   onerror: ((event: unknown) => void) | null;
 }
 
-export const TOKEN_REFUSED = 4401;
+const TOKEN_REFUSED = 4401;
 
 export type ConnectedApi = StudioApi & { readonly connection: Connection };
 

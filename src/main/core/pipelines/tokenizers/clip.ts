@@ -43,7 +43,7 @@ const WHITESPACE_RUN = new RegExp(`[${WS}]+`, 'gu');
 const EDGE_WHITESPACE = new RegExp(`^[${WS}]+|[${WS}]+$`, 'gu');
 
 /** CLIP's pre-split pattern, applied between special tokens. */
-export const CLIP_PATTERN = new RegExp(`'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^${WS}\\p{L}\\p{N}]+`, 'gu');
+const CLIP_PATTERN = new RegExp(`'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^${WS}\\p{L}\\p{N}]+`, 'gu');
 const SPECIAL_TOKENS = /<\|startoftext\|>|<\|endoftext\|>/gu;
 
 const BOS = '<|startoftext|>';
