@@ -13,7 +13,14 @@
  *    for the next element, each result rounded to float32.
  * The reference vectors in ./vectors pin this down; the "default" (non-AVX2) capability uses scalar
  * libm float math instead and gives different values.
+ *
+ * `TorchGenerator` is a `torch.Generator().manual_seed(seed)` that keeps going: each `randn` draws
+ * from where the previous one stopped, as diffusers' pipelines do (the initial latents first, then
+ * every ancestral or eta > 0 scheduler step from the same generator). Its state is torch's: the
+ * mt19937 words and the cached second value of the scalar Box–Muller (`next_double_normal_sample`,
+ * which a later small draw returns first; the vectorised path neither reads nor clears it).
  */
+import { fmaf } from '../float32';
 import { MT19937 } from './mt19937';
 
 const MAX_SEED = (1n << 64n) - 1n;
@@ -21,9 +28,50 @@ const TWO_POW_32 = 2 ** 32;
 
 /** Values of `torch.randn(shape)` (float32, CPU) from a fresh generator seeded with `seed`. */
 export function torchRandn(seed: number | bigint, shape: readonly number[]): Float32Array {
-  const mt = new MT19937(torchSeedToMtSeed(seed));
-  const numel = shapeNumel(shape);
-  return numel < 16 ? smallNormals(mt, numel) : vectorisedNormals(mt, numel);
+  return new TorchGenerator(seed).randn(shape);
+}
+
+/** A source of standard normal noise, drawn in order (the engine's ancestral samplers take one). */
+export interface NoiseSource {
+  randn(shape: readonly number[]): Float32Array;
+}
+
+/** torch's CPU generator after `manual_seed(seed)`: successive `randn` calls continue its stream. */
+export class TorchGenerator implements NoiseSource {
+  private readonly mt: MT19937;
+  /** torch's `next_double_normal_sample`: the sine half of the last scalar Box–Muller pair, if unused. */
+  private cachedSine: number | undefined = undefined;
+
+  constructor(seed: number | bigint) {
+    this.mt = new MT19937(torchSeedToMtSeed(seed));
+  }
+
+  /** `torch.randn(shape, generator=this)`, float32. */
+  randn(shape: readonly number[]): Float32Array {
+    const numel = shapeNumel(shape);
+    if (numel >= 16) return vectorisedNormals(this.mt, numel);
+    const out = new Float32Array(numel);
+    for (let i = 0; i < numel; i++) out[i] = this.scalarNormal() + 0; // value * 1 + 0 maps -0 to +0, as torch does
+    return out;
+  }
+
+  /** at::normal_distribution<double>: the cached value if there is one, else a new pair. */
+  private scalarNormal(): number {
+    if (this.cachedSine !== undefined) {
+      const value = this.cachedSine;
+      this.cachedSine = undefined;
+      return value;
+    }
+    const u1 = uniform53(this.mt);
+    const u2 = uniform53(this.mt);
+    // 1 - u2 is exact (u2 is a multiple of 2^-53), so this is log of a value in (0, 1].
+    // V8's libm and glibc's differ in the last double bit for a few percent of results, but a
+    // float32 rounding boundary lies within that bit far less than once per 10^9 values.
+    const radius = Math.sqrt(-2 * Math.log(1 - u2));
+    const theta = 2 * Math.PI * u1;
+    this.cachedSine = radius * Math.sin(theta);
+    return radius * Math.cos(theta);
+  }
 }
 
 /**
@@ -59,29 +107,7 @@ function shapeNumel(shape: readonly number[]): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// numel < 16: scalar double-precision Box–Muller (at::normal_distribution<double>).
-
-function smallNormals(mt: MT19937, numel: number): Float32Array {
-  const out = new Float32Array(numel);
-  let cachedSine: number | undefined;
-  for (let i = 0; i < numel; i++) {
-    if (cachedSine !== undefined) {
-      out[i] = cachedSine + 0; // torch returns value * std + mean; with mean 0 that maps -0 to +0
-      cachedSine = undefined;
-      continue;
-    }
-    const u1 = uniform53(mt);
-    const u2 = uniform53(mt);
-    // 1 - u2 is exact (u2 is a multiple of 2^-53), so this is log of a value in (0, 1].
-    // V8's libm and glibc's differ in the last double bit for a few percent of results, but a
-    // float32 rounding boundary lies within that bit far less than once per 10^9 values.
-    const radius = Math.sqrt(-2 * Math.log(1 - u2));
-    const theta = 2 * Math.PI * u1;
-    cachedSine = radius * Math.sin(theta);
-    out[i] = radius * Math.cos(theta) + 0;
-  }
-  return out;
-}
+// numel < 16: scalar double-precision Box–Muller (at::normal_distribution<double>), in TorchGenerator.
 
 /**
  * torch's double uniform: a 64-bit draw (first 32-bit word is the high half) masked to 53 bits
@@ -128,27 +154,6 @@ function boxMuller16(data: Float32Array, offset: number): void {
     data[j] = f32(radius * sinCos[1]) + 0;
     data[j + 8] = f32(radius * sinCos[0]) + 0;
   }
-}
-
-/**
- * Correctly rounded float32 fused multiply-add. The double product of two floats is exact; the
- * double sum can round once before the float rounding, which only matters when it lands exactly
- * halfway between two floats: then the sign of the sum's rounding error decides the direction.
- */
-function fmaf(a: number, b: number, c: number): number {
-  const product = a * b;
-  const sum = product + c;
-  const rounded = f32(sum);
-  if (sum !== rounded) {
-    const otherNeighbour = sum + (sum - rounded);
-    if (f32(otherNeighbour) === otherNeighbour) {
-      const virtualC = sum - product;
-      const error = product - (sum - virtualC) + (c - virtualC);
-      if (error > 0) return Math.max(rounded, otherNeighbour);
-      if (error < 0) return Math.min(rounded, otherNeighbour);
-    }
-  }
-  return rounded;
 }
 
 // Cephes logf: log(x) = log(m) + e*ln2 with m in [sqrt(1/2), sqrt(2)), log(1 + t) by a degree-9
