@@ -17,7 +17,7 @@ export function imageToTensor(image: RgbaImage): Float32Array {
   return out;
 }
 
-/** One sample [C, H, W] in [-1, 1] to RGBA: round((x + 1) * 127.5) after clamping (model-format.md). */
+/** One sample [C, H, W] in [-1, 1] to RGBA: round((x + 1) * 127.5) after clamping (docs/model-format.md §9). */
 export function tensorToImage(x: Float32Array, channels: number, width: number, height: number): RgbaImage {
   const hw = width * height;
   const data = new Uint8Array(4 * hw);

@@ -103,7 +103,7 @@ function pixelSpace(shape: ImageShape): StateSpace {
   };
 }
 
-/** The measurement operator of colorize and super-resolution (A and y in docs/samplers.md), checked against the inputs. */
+/** The measurement operator of colorize and super-resolution (A and y in docs/samplers.md §3.3), checked against the inputs. */
 function measurementOperator(settings: Settings, shape: ImageShape, inputs: PipelineInputs): MeasurementOperator {
   const { width, height } = shape;
   if (settings.task === 'colorize') {
