@@ -1,4 +1,7 @@
 /**
+ * Ours rather than a library: npm's Hugging Face tokenizers are 74 MB of native binaries or
+ * read only tokenizer.json, and none reports the dropped part of a truncated prompt.
+ *
  * CLIP's byte-level BPE tokenizer (Stable Diffusion 1.x / 2.x), from vocab.json + merges.txt or
  * from a tokenizer.json with a BPE model, written from the published algorithm:
  *
