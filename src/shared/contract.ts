@@ -44,6 +44,7 @@ export const settingsSchema = z
     spacing: z.union([z.enum(SPACINGS), z.array(limitedNumber(LIMITS.spacing)).min(LIMITS.steps.min).max(LIMITS.steps.max)]),
     clipX0: z.boolean().nullable(),
     strength: limitedNumber(LIMITS.strength),
+    eta: limitedNumber(LIMITS.eta).optional(),
   })
   .strict() satisfies z.ZodType<Settings>;
 

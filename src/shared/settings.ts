@@ -3,13 +3,14 @@
  * gallery and the PNG metadata (contract.ts validates it with settingsSchema), and the
  * constants that go with it. No Node, no DOM.
  */
-import type { ConditionPlacement } from './solvers';
+import { type ConditionPlacement, SPACING_NAMES, type SpacingName } from './solvers';
 
 export const TASKS = ['txt2img', 'img2img', 'inpaint', 'colorize', 'super-resolution'] as const;
 export type Task = (typeof TASKS)[number];
 
-export const SPACINGS = ['linspace', 'leading', 'trailing'] as const;
-export type SpacingName = (typeof SPACINGS)[number];
+/** Named timestep spacings (which solver takes which: SolverInfo.spacings in solvers.ts). */
+export const SPACINGS = SPACING_NAMES;
+export type { SpacingName };
 
 export interface Settings {
   task: Task;
@@ -35,6 +36,11 @@ export interface Settings {
   clipX0: boolean | null;
   /** img2img / restoration: how much of the schedule to run (diffusers' strength). */
   strength: number;
+  /**
+   * DDIM's eta (Song et al. 2021, eq. 16): 0 is the deterministic DDIM, 1 DDPM-like ancestral
+   * noise drawn from the seed's generator. Absent means 0 (settings written before it existed).
+   */
+  eta?: number;
 }
 
 export const MAX_SEED = 2 ** 53 - 1;

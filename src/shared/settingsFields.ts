@@ -40,6 +40,7 @@ export const SETTINGS_LIMITS = {
   /** Each explicit timestep. */
   spacing: { integer: true, min: 0, max: 100_000 },
   strength: { above: 0, max: 1 },
+  eta: { min: 0, max: 1 },
 } as const satisfies Partial<Record<SettingsKey, NumberLimits | TextLimits>>;
 
 export interface SettingsFieldInfo<V> {
@@ -67,10 +68,12 @@ export const SETTINGS_FIELDS: { readonly [K in SettingsKey]: SettingsFieldInfo<S
   width: { flag: '--width', label: 'Width', default: 64, limits: SETTINGS_LIMITS.width },
   height: { flag: '--height', label: 'Height', default: 64, limits: SETTINGS_LIMITS.height },
   // A named spacing comes from --spacing, whose choices are checked as it is parsed; what can
-  // be wrong with a run's spacing is an explicit list, so errors about it name --timesteps.
+  // be out of range or order is an explicit list, so errors about it name --timesteps (the CLI
+  // names --spacing for a named spacing the solver cannot use, a refusal of kind 'unsupported').
   spacing: { flag: '--timesteps', label: 'Spacing', default: 'linspace', limits: SETTINGS_LIMITS.spacing },
   clipX0: { flag: '--clip-x0', label: 'Clip x0', default: null },
   strength: { flag: '--strength', label: 'Strength', default: 1, limits: SETTINGS_LIMITS.strength },
+  eta: { flag: '--eta', label: 'Eta (DDIM)', default: 0, limits: SETTINGS_LIMITS.eta },
 };
 
 export const SETTINGS_KEYS = Object.keys(SETTINGS_FIELDS) as SettingsKey[];

@@ -1,9 +1,20 @@
 /**
- * The solver catalogue: names, families, orders and what each costs per run. Shared by the
- * engine, the CLI and the renderer (which shows the cost before a run). No Node, no DOM.
+ * The solver catalogue: names, families, orders, the time grid each walks and what each costs
+ * per run. Shared by the engine, the CLI and the renderer (which shows the cost before a run).
+ * No Node, no DOM.
  */
 
-export type SolverFamily = 'ddim' | 'plms' | 'ltsp' | 'stsp' | 'dpmpp' | 'unipc';
+export type SolverFamily = 'ddim' | 'plms' | 'ltsp' | 'stsp' | 'dpmpp' | 'unipc' | 'euler' | 'euler-a' | 'heun';
+
+/**
+ * Named timestep spacings (docs/samplers.md §4): the three of diffusers' timestep_spacing, and
+ * two sigma schedules for the solvers that step in sigma or log-SNR: karras (Karras et al. 2022,
+ * rho = 7; diffusers' use_karras_sigmas) and logsnr (uniform in lambda = log(alpha/sigma)).
+ */
+export const SPACING_NAMES = ['linspace', 'leading', 'trailing', 'karras', 'logsnr'] as const;
+export type SpacingName = (typeof SPACING_NAMES)[number];
+const ALL_SPACINGS: readonly SpacingName[] = SPACING_NAMES;
+const PAPER_SPACINGS: readonly SpacingName[] = ['linspace', 'leading', 'trailing'];
 
 export interface SolverInfo {
   readonly id: string;
@@ -11,7 +22,23 @@ export interface SolverInfo {
   readonly order: number;
   readonly label: string;
   readonly description: string;
+  /**
+   * Whose time grid the solver walks: 'paper', split-diffusion's (integer timesteps, its linspace
+   * keeps t = 0; docs/samplers.md §4.1), or 'diffusers', the set_timesteps of the diffusers
+   * scheduler class it reproduces (§4.3), for every spacing.
+   */
+  readonly grid: 'paper' | 'diffusers';
+  /** One line: which grid it uses by default (the model's timestep_spacing) and what the network is told. */
+  readonly gridNote: string;
+  /** The named spacings it can use (an explicit timestep list works with every solver). */
+  readonly spacings: readonly SpacingName[];
+  /** Fresh noise at every step from the seed's generator (ancestral sampling; DDIM with eta > 0 too). */
+  readonly stochastic: boolean;
+  /** Network calls per step, in words. */
+  readonly callsPerStep: string;
 }
+
+const PAPER_GRID = "split-diffusion's grid for the model's timestep_spacing (linspace keeps t = 0); whole-number timesteps";
 
 const multistep = (family: 'plms' | 'ltsp' | 'stsp', order: number): SolverInfo => {
   const what = {
@@ -19,16 +46,43 @@ const multistep = (family: 'plms' | 'ltsp' | 'stsp', order: number): SolverInfo 
     ltsp: ['LTSP', 'Lie–Trotter splitting: Euler on the guidance, AB-k on the diffusion (Wizadwongsa & Suwajanakorn 2023)'],
     stsp: ['STSP', 'Strang splitting: half guidance steps around an AB-k diffusion step (Wizadwongsa & Suwajanakorn 2023)'],
   }[family];
-  return { id: `${family}${order}`, family, order, label: `${what[0]}-${order}`, description: what[1] };
+  const calls = { plms: '1 (2 on the first step)', ltsp: '1 (2 with CFG, exact placement)', stsp: '1 (3 with CFG, exact placement)' }[family];
+  return {
+    id: `${family}${order}`, family, order, label: `${what[0]}-${order}`, description: what[1],
+    grid: 'paper', gridNote: PAPER_GRID, spacings: PAPER_SPACINGS, stochastic: false, callsPerStep: calls,
+  };
 };
 
+const EULER_GRID = "diffusers' EulerDiscreteScheduler grid: linspace unrounded, so the network is told fractional timesteps; karras/logsnr span the spaced grid's sigmas";
+
 export const SOLVERS: readonly SolverInfo[] = [
-  { id: 'ddim', family: 'ddim', order: 1, label: 'DDIM', description: 'DDIM, eta = 0 (Song et al. 2021): Euler on the guided ODE' },
+  {
+    id: 'ddim', family: 'ddim', order: 1, label: 'DDIM', description: 'DDIM (Song et al. 2021): Euler on the guided ODE at eta = 0; with eta > 0 it adds fresh noise every step',
+    grid: 'paper', gridNote: PAPER_GRID, spacings: PAPER_SPACINGS, stochastic: false, callsPerStep: '1',
+  },
   ...[1, 2, 3, 4].map((k) => multistep('plms', k)),
   ...[1, 2, 3, 4].map((k) => multistep('ltsp', k)),
   ...[1, 2, 3, 4].map((k) => multistep('stsp', k)),
-  { id: 'dpmpp2m', family: 'dpmpp', order: 2, label: 'DPM-Solver++(2M)', description: 'multistep data-prediction solver (Lu et al. 2022)' },
-  { id: 'unipc2', family: 'unipc', order: 2, label: 'UniPC-2 (bh2)', description: 'unified predictor-corrector, no extra calls (Zhao et al. 2023)' },
+  {
+    id: 'dpmpp2m', family: 'dpmpp', order: 2, label: 'DPM-Solver++(2M)', description: "multistep data-prediction solver (Lu et al. 2022), as diffusers' DPMSolverMultistepScheduler",
+    grid: 'diffusers', gridNote: "diffusers' DPMSolverMultistepScheduler grid: linspace over N+1 points without t = 0, then a last step to sigma 0; karras/logsnr span the whole table, timesteps rounded", spacings: ALL_SPACINGS, stochastic: false, callsPerStep: '1',
+  },
+  {
+    id: 'unipc2', family: 'unipc', order: 2, label: 'UniPC-2 (bh2)', description: "unified predictor-corrector, no extra calls (Zhao et al. 2023), as diffusers' UniPCMultistepScheduler",
+    grid: 'diffusers', gridNote: "diffusers' UniPCMultistepScheduler grid (the same as DPM-Solver++'s)", spacings: ALL_SPACINGS, stochastic: false, callsPerStep: '1',
+  },
+  {
+    id: 'euler', family: 'euler', order: 1, label: 'Euler', description: "Euler in sigma (Karras et al. 2022), as diffusers' EulerDiscreteScheduler",
+    grid: 'diffusers', gridNote: EULER_GRID, spacings: ALL_SPACINGS, stochastic: false, callsPerStep: '1',
+  },
+  {
+    id: 'euler-a', family: 'euler-a', order: 1, label: 'Euler a', description: "Euler ancestral, as diffusers' EulerAncestralDiscreteScheduler: fresh noise from the seed's generator every step",
+    grid: 'diffusers', gridNote: EULER_GRID, spacings: ALL_SPACINGS, stochastic: true, callsPerStep: '1',
+  },
+  {
+    id: 'heun', family: 'heun', order: 2, label: 'Heun', description: "Heun's second-order method in sigma (Karras et al. 2022, Alg. 1), as diffusers' HeunDiscreteScheduler: 2N - 1 calls",
+    grid: 'diffusers', gridNote: EULER_GRID, spacings: ALL_SPACINGS, stochastic: false, callsPerStep: '2 (1 on the last step, an Euler step to sigma 0)',
+  },
 ];
 
 export const SOLVER_IDS = SOLVERS.map((s) => s.id);
@@ -37,6 +91,22 @@ export function solverInfo(id: string): SolverInfo {
   const info = SOLVERS.find((s) => s.id === id);
   if (!info) throw new Error(`unknown solver "${id}"; choose one of: ${SOLVER_IDS.join(', ')}`);
   return info;
+}
+
+/** Why a solver cannot use a named spacing, or null (explicit timestep lists: always null). */
+export function spacingProblem(id: string, spacing: SpacingName | readonly number[]): string | null {
+  if (typeof spacing !== 'string') return null;
+  const info = solverInfo(id);
+  if (info.spacings.includes(spacing)) return null;
+  const able = SOLVERS.filter((s) => s.spacings.includes(spacing)).map((s) => s.id);
+  return `${info.label} walks the paper's grid of whole training timesteps and cannot use the ${spacing} spacing (a sigma schedule); use ${info.spacings.join(', ')}, or one of ${able.join(', ')}`;
+}
+
+/** DDIM's eta (Song et al. 2021, eq. 16): the other solvers have none. */
+export function etaProblem(id: string, eta: number | undefined): string | null {
+  if (eta === undefined || eta === 0) return null;
+  if (!(eta >= 0 && eta <= 1)) return `eta must be from 0 to 1, got ${eta}`;
+  return solverInfo(id).family === 'ddim' ? null : `eta applies to DDIM only (${solverInfo(id).label} has none); leave it at 0`;
 }
 
 /** Which guidance terms a run uses (they add up: g = g_cfg + g_classifier + g_consistency). */
@@ -86,10 +156,11 @@ export function expectedCost(id: string, steps: number, terms: GuidanceTerms, co
   const termCount = Number(terms.cfg) + Number(terms.classifier) + Number(terms.consistency);
   const guided = termCount > 0;
   const rowsPerGuided = terms.cfg ? 2 : 1;
-  // Calls of the guided eps f + g at one point: DDIM, DPM-Solver++, UniPC: N; PLMS: N + 1.
+  // Calls of the guided eps f + g at one point: DDIM, DPM-Solver++, UniPC, Euler, Euler a: N;
+  // PLMS: N + 1; Heun: 2N - 1 (two per step, one on the last, an Euler step to sigma 0).
   // Each call evaluates every term once (consistency reuses that call's eps).
-  if (family === 'ddim' || family === 'dpmpp' || family === 'unipc' || family === 'plms') {
-    const calls = family === 'plms' && N > 1 ? N + 1 : N;
+  if (family !== 'ltsp' && family !== 'stsp') {
+    const calls = family === 'plms' && N > 1 ? N + 1 : family === 'heun' ? 2 * N - 1 : N;
     return {
       nfe: calls,
       networkRows: calls * rowsPerGuided,

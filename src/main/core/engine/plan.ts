@@ -1,15 +1,26 @@
 /**
  * The sampling plan: every per-step scalar, computed once in float64 before the loop
- * (docs/samplers.md §4.2). Solvers read it; they never touch the schedule.
+ * (docs/samplers.md §4.2). Solvers read it; they never touch the schedule. Two kinds: the
+ * paper's grid of training timesteps (makePlan) and diffusers' sigma grids (makeSigmaPlan,
+ * docs/samplers.md §4.3), where a point's level comes from the scheduler's float32 sigma and the
+ * network may be told a fractional timestep.
  */
+import type { SigmaGrid } from './diffusersGrid';
 import { abarFromSigmaBar, sigmaBar } from './schedule';
+import { roundHalfEven } from './spacing';
 
 /** A point at which a network (or classifier) is evaluated. */
 export interface StepPoint {
-  /** Original training timestep handed to the network. */
+  /** The timestep handed to the network: a training timestep, or a fractional one on the Euler family's grids. */
   readonly timestep: number;
-  /** Its cumulative alpha product. */
+  /** The state's noise level there (abar = 1/(sigma^2 + 1) on a sigma grid). */
   readonly abar: number;
+  /**
+   * The level the guidance terms are weighted with (docs/samplers.md §3.5): the training table's
+   * abar at the timestep the networks are told, rounded half to even when it is fractional (a
+   * network given a training step is at that step's level). Absent: `abar`.
+   */
+  readonly weightAbar?: number;
 }
 
 export interface PlannedStep {
@@ -42,10 +53,18 @@ export interface PlannedStep {
 }
 
 export interface SamplingPlan {
+  /** The timestep of each step's (first) network evaluation. */
   readonly timesteps: readonly number[];
   readonly steps: readonly PlannedStep[];
   /** abar after the last step. */
   readonly finalAbar: number;
+  /**
+   * diffusers' init_noise_sigma when the run starts from pure noise on an Euler-family grid: its
+   * latents are noise * initNoiseSigma, which the solver turns into the network's first input
+   * (docs/samplers.md §6.8). null on the other grids and after skipped steps (img2img), where the
+   * state is already at the first step's level.
+   */
+  readonly initNoiseSigma: number | null;
 }
 
 export function makePlan(alphasCumprod: Float64Array, timesteps: readonly number[], setAlphaToOne: boolean): SamplingPlan {
@@ -77,5 +96,47 @@ export function makePlan(alphasCumprod: Float64Array, timesteps: readonly number
       lambdaPrev: sbPrev === 0 ? Infinity : -Math.log(sbPrev),
     };
   });
-  return { timesteps: [...timesteps], steps, finalAbar };
+  return { timesteps: [...timesteps], steps, finalAbar, initNoiseSigma: null };
+}
+
+/**
+ * A plan on one of diffusers' sigma grids: step i goes from sigma_i to sigma_{i+1} (the last to
+ * 0). In VP terms abar = 1/(sigma^2 + 1), sqrt(abar) = 1/sqrt(sigma^2 + 1) and sqrt(1 - abar) =
+ * sigma sqrt(abar) (diffusers' `_sigma_to_alpha_sigma_t`), sb = sigma and lambda = -log(sigma).
+ * `trainingAbar` is the float64 table the guidance weights read (StepPoint.weightAbar).
+ */
+export function makeSigmaPlan(grid: SigmaGrid, trainingAbar: Float64Array, initNoiseSigma: number | null): SamplingPlan {
+  const n = grid.timesteps.length;
+  const points: StepPoint[] = grid.timesteps.map((timestep, i) => ({
+    timestep,
+    abar: abarFromSigmaBar(grid.sigmas[i]),
+    weightAbar: trainingAbar[Math.min(trainingAbar.length - 1, Math.max(0, roundHalfEven(timestep)))],
+  }));
+  const steps: PlannedStep[] = points.map((point, index) => {
+    const isLast = index === n - 1;
+    const sb = grid.sigmas[index];
+    const sbPrev = grid.sigmas[index + 1];
+    const abarPrev = abarFromSigmaBar(sbPrev);
+    const sqrtAbar = 1 / Math.sqrt(sb * sb + 1);
+    const sqrtAbarPrev = 1 / Math.sqrt(sbPrev * sbPrev + 1);
+    return {
+      index,
+      isFirst: index === 0,
+      isLast,
+      point,
+      nextPoint: isLast ? point : points[index + 1],
+      abarPrev,
+      sqrtAbar,
+      sqrtAbarPrev,
+      sqrtOneMinusAbar: sb * sqrtAbar,
+      sqrtOneMinusAbarPrev: sbPrev * sqrtAbarPrev,
+      sb,
+      sbPrev,
+      delta: sbPrev - sb,
+      abarMid: abarFromSigmaBar((sb + sbPrev) / 2),
+      lambda: -Math.log(sb),
+      lambdaPrev: sbPrev === 0 ? Infinity : -Math.log(sbPrev),
+    };
+  });
+  return { timesteps: [...grid.timesteps], steps, finalAbar: 1, initNoiseSigma };
 }

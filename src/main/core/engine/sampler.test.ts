@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { type ConditionPlacement, type GuidanceTerms, SOLVER_IDS, expectedCost, termsOf } from '../../../shared/solvers';
 import type { Guidance } from './guidance/denoiser';
 import { CancelledError, type ClassifierGradient, type NoisePredictor } from './model';
+import { TorchGenerator } from './noise/torchRandn';
 import { type SampleOptions, sample } from './sampler';
 import { DEFAULT_SCHEDULER_CONFIG } from './schedule';
 
@@ -36,6 +37,8 @@ function options(solver: string, steps: number, guidance: Guidance, conditionAt:
     guidance,
     conditionAt,
     initial: Float32Array.of(0.5, -1, 1.5, 0.2),
+    // The ancestral solvers' noise (euler-a) comes from the run's generator.
+    noise: new TorchGenerator(0),
   };
 }
 
@@ -114,9 +117,52 @@ test('bad guidance settings are rejected with specific messages', async () => {
 
 test('skipping steps (img2img) runs only the tail of the grid', async () => {
   const seen: number[] = [];
-  const result = await sample({ ...options('dpmpp2m', 10, {}), skipSteps: 6, onStep: (p) => void seen.push(p.timestep) });
+  const result = await sample({ ...options('ddim', 10, {}), skipSteps: 6, onStep: (p) => void seen.push(p.timestep) });
   expect(seen).toEqual([333, 222, 111, 0]);
   expect(result.cost.nfe).toBe(4);
+  // On diffusers' grids too (DPM-Solver++'s linspace has no t = 0); Heun's skipped steps cost 2 calls each.
+  const dpm: number[] = [];
+  await sample({ ...options('dpmpp2m', 10, {}), skipSteps: 6, onStep: (p) => void dpm.push(p.timestep) });
+  expect(dpm).toEqual([400, 300, 200, 100]);
+  const heun = await sample({ ...options('heun', 10, {}), skipSteps: 6 });
+  expect(heun.cost.nfe).toBe(2 * 4 - 1);
+});
+
+describe('spacings and eta: refused with the field they concern', () => {
+  test('the paper\'s solvers cannot use a sigma schedule', async () => {
+    for (const solver of ['ddim', 'plms4', 'ltsp2', 'stsp4']) {
+      for (const spacing of ['karras', 'logsnr'] as const) {
+        await expect(sample({ ...options(solver, 10, {}), spacing })).rejects.toMatchObject({ name: 'SettingsError', field: 'spacing', kind: 'unsupported' });
+      }
+    }
+  });
+
+  test('every diffusers-compatible solver takes every named spacing and an explicit list', async () => {
+    for (const solver of ['euler', 'euler-a', 'heun', 'dpmpp2m', 'unipc2']) {
+      for (const spacing of ['linspace', 'leading', 'trailing', 'karras', 'logsnr', { explicit: [999, 500, 250, 20] }] as const) {
+        const result = await sample({ ...options(solver, 4, {}), spacing });
+        expect(result.x.every(Number.isFinite), `${solver} ${JSON.stringify(spacing)}`).toBe(true);
+        expect(result.plan.steps).toHaveLength(4);
+      }
+    }
+  });
+
+  test('eta: DDIM only, from 0 to 1; a stochastic run needs the generator', async () => {
+    await expect(sample({ ...options('euler', 5, {}), eta: 0.5 })).rejects.toMatchObject({ field: 'eta', kind: 'unsupported' });
+    await expect(sample({ ...options('ddim', 5, {}), eta: 1.5 })).rejects.toMatchObject({ field: 'eta', kind: 'range' });
+    await expect(sample({ ...options('ddim', 5, {}), eta: 0.5, noise: undefined })).rejects.toThrow(/needs the run's generator/);
+    await expect(sample({ ...options('euler-a', 5, {}), noise: undefined })).rejects.toThrow(/needs the run's generator/);
+    // eta = 0 draws nothing and is DDIM exactly; eta > 0 draws once per step.
+    let draws = 0;
+    const counting = { randn: (s: readonly number[]) => (draws++, new TorchGenerator(1).randn(s)) };
+    const plain = await sample(options('ddim', 6, {}));
+    const zero = await sample({ ...options('ddim', 6, {}), eta: 0, noise: counting });
+    expect(Array.from(zero.x)).toEqual(Array.from(plain.x));
+    expect(draws).toBe(0);
+    const noisy = await sample({ ...options('ddim', 6, {}), eta: 1, noise: counting });
+    expect(draws).toBe(6);
+    expect(Array.from(noisy.x)).not.toEqual(Array.from(plain.x));
+  });
 });
 
 describe('the state hook (inpainting, ILVR) and progress', () => {

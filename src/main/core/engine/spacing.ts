@@ -25,11 +25,16 @@ export function roundHalfEven(v: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
+/** Refuses a step count outside 1..T (T: the model's training timesteps). */
+export function checkStepCount(steps: number, T: number): void {
+  if (!Number.isInteger(steps) || steps < 1) throw new SettingsError(`steps must be a whole number of at least 1, got ${steps}`, { field: 'steps', kind: 'range' });
+  if (steps > T) throw new SettingsError(`steps must be at most ${T} (the model's training timesteps), got ${steps}`, { field: 'steps', kind: 'range' });
+}
+
 export function samplingTimesteps(spacing: Spacing, steps: number, numTrainTimesteps: number, stepsOffset = 0): number[] {
   const T = numTrainTimesteps;
   if (typeof spacing === 'object') return checkExplicit(spacing.explicit, T);
-  if (!Number.isInteger(steps) || steps < 1) throw new SettingsError(`steps must be a whole number of at least 1, got ${steps}`, { field: 'steps', kind: 'range' });
-  if (steps > T) throw new SettingsError(`steps must be at most ${T} (the model's training timesteps), got ${steps}`, { field: 'steps', kind: 'range' });
+  checkStepCount(steps, T);
   if (steps === 1) return [T - 1];
   let ascending: number[];
   switch (spacing) {

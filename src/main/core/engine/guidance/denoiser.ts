@@ -10,7 +10,9 @@
  * does with several conditions: the score of a product of conditionals is the sum of their
  * scores (Dhariwal & Nichol 2021 sec. 4 for the classifier; Ho & Salimans 2022 for CFG).
  * abar_w is the weight's noise level: the evaluation point's own, except in Strang
- * splitting's second half step, which weights with the midpoint (reference code).
+ * splitting's second half step, which weights with the midpoint (reference code), and on
+ * diffusers' sigma grids, where it is the level of the training timestep the networks are told
+ * (StepPoint.weightAbar; docs/samplers.md §3.5).
  * Solvers see only this interface.
  */
 import type { Branch, ClassifierGradient, CostCounter, NoisePredictor } from '../model';
@@ -48,7 +50,7 @@ export interface GuidedDenoiser {
   condition(x: Float32Array, point: StepPoint, weightAbar: number, out: Float32Array): Promise<void>;
   /** f and g at the same point, from one network call where possible. */
   diffusionAndCondition(x: Float32Array, point: StepPoint, weightAbar: number, fOut: Float32Array, gOut: Float32Array): Promise<void>;
-  /** The guided eps f + g at (x, point), g weighted at the point's own abar. */
+  /** The guided eps f + g at (x, point), g weighted at the point's weight level (weightAbar, else abar). */
   guided(x: Float32Array, point: StepPoint, out: Float32Array): Promise<void>;
 }
 
@@ -183,7 +185,7 @@ export function makeGuidedDenoiser(opts: DenoiserOptions): GuidedDenoiser {
       await addOtherTerms(x, point, weightAbar, fOut, gOut);
     },
     async guided(x, point, out) {
-      await self.diffusionAndCondition(x, point, point.abar, out, gScratch);
+      await self.diffusionAndCondition(x, point, point.weightAbar ?? point.abar, out, gScratch);
       for (let i = 0; i < size; i++) out[i] += gScratch[i];
     },
   };

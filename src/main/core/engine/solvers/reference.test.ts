@@ -80,6 +80,21 @@ function mixture(meanScale: number): GaussianMixture {
   return gmm;
 }
 
+/**
+ * DPM-Solver++(2M) and UniPC-2 no longer run on the paper's grid: they follow diffusers'
+ * DPMSolverMultistepScheduler and UniPCMultistepScheduler, their own grids (linspace over N+1
+ * points without t = 0) and their float32 sigma table, and src/main/core/engine/solvers/
+ * diffusers.test.ts holds them to diffusers' own vectors (timesteps identical, final within
+ * 1e-4, in practice ~6e-7). Their entries here were our own float64 re-implementation on the
+ * paper's grid. They stay as a check of the update rules against an independent implementation:
+ * handed the paper's grid as an explicit list, the engine must agree to RELATIVE_DIFFUSERS of
+ * max |final|. Not to 2e-6: the grid's sigmas now come from diffusers' float32 table, where
+ * sigma(t = 0) is 0.0100013 against 0.0100005 in float64 (1 - abar[0] cancels), which moves
+ * these finals by up to 7e-5 (2e-5 relative).
+ */
+const DIFFUSERS_GRID = new Set(['dpmpp2m', 'unipc2']);
+const RELATIVE_DIFFUSERS = 1e-4;
+
 async function runEngine(c: VectorCase) {
   const gmm = mixture(c.mean_scale);
   const [, channels, height, width] = vectors.shape;
@@ -93,7 +108,8 @@ async function runEngine(c: VectorCase) {
     steps: c.steps,
     // The reference's own one-step grid is [0] (space_timesteps); the engine starts a one-step
     // run at T-1 (spacing.ts), so hand it the reference grid to compare the solver itself.
-    spacing: c.steps === 1 ? { explicit: [0] } : undefined,
+    // DPM-Solver++ and UniPC: see DIFFUSERS_GRID.
+    spacing: c.steps === 1 ? { explicit: [0] } : DIFFUSERS_GRID.has(c.solver) ? { explicit: c.timesteps } : undefined,
     guidance: c.classifier_scale > 0 ? { classifier: { scale: c.classifier_scale, labels: vectors.labels } } : {},
     initial: Float32Array.from(vectors.noise),
   });
@@ -139,7 +155,8 @@ describe('solver reference vectors (torch float64)', () => {
         worst = i;
       }
     }
-    const tolerance = Math.max(TOLERANCE_FLOOR, SPREAD_FACTOR * c.float32_output_spread);
+    const scale = c.final.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const tolerance = DIFFUSERS_GRID.has(c.solver) ? RELATIVE_DIFFUSERS * scale : Math.max(TOLERANCE_FLOOR, SPREAD_FACTOR * c.float32_output_spread);
     expect(
       maxDiff,
       `max |engine - torch| = ${maxDiff} at ${worst} (engine ${result.x[worst]}, torch ${c.final[worst]})`,
