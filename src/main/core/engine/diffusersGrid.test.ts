@@ -4,38 +4,16 @@
  * the float32 alphas_cumprod table, and for every case the timesteps, sigmas and
  * init_noise_sigma, element for element as float32 values.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type GridSpacing, type SigmaGridKind, diffusersSigmaGrid, diffusersTables, sigmaToT, torchLinspaceF32 } from './diffusersGrid';
+import { type SigmaGridKind, diffusersSigmaGrid, diffusersTables, sigmaToT, torchLinspaceF32 } from './diffusersGrid';
 import { numpyLogf } from './float32';
-import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig, parseSchedulerConfig } from './schedule';
+import { DEFAULT_SCHEDULER_CONFIG, parseSchedulerConfig } from './schedule';
+import { caseConfig, loadDiffusersVectors } from './testing/diffusersVectors';
 
-interface GridCase {
-  id: string;
-  solver: string;
-  spacing: string;
-  steps: number;
-  overrides: Record<string, unknown>;
-  timesteps: number[];
-  sigmas?: number[];
-  init_noise_sigma: number;
-}
-
-const vectors: { scheduler_config: unknown; alphas_cumprod_float32: number[]; cases: GridCase[] } = JSON.parse(
-  readFileSync(fileURLToPath(new URL('./solvers/vectors/diffusers_vectors.json', import.meta.url)), 'utf8'),
-);
+const vectors = loadDiffusersVectors();
 const config = parseSchedulerConfig(vectors.scheduler_config);
 
 const KIND: Record<string, SigmaGridKind> = { euler: 'sigma', 'euler-a': 'sigma', heun: 'sigma', dpmpp2m: 'dpm', unipc2: 'unipc' };
-
-/** The case's scheduler_config (its overrides applied) and the engine's spacing for it. */
-export function caseConfig(c: { spacing: string; overrides: Record<string, unknown> }): { scheduler: SchedulerConfig; spacing: GridSpacing } {
-  const scheduler = { ...config };
-  if (typeof c.overrides.timestep_spacing === 'string') scheduler.timestepSpacing = c.overrides.timestep_spacing as SchedulerConfig['timestepSpacing'];
-  if (typeof c.overrides.steps_offset === 'number') scheduler.stepsOffset = c.overrides.steps_offset;
-  return { scheduler, spacing: c.spacing as GridSpacing };
-}
 
 /** Heun's lists repeat every later entry (its correction stage): the grid is every other one. */
 const heunGrid = (list: number[]) => list.filter((_, i) => i === 0 || i % 2 === 1);
@@ -70,7 +48,7 @@ describe('diffusers tables', () => {
 describe('diffusers grids, case by case', () => {
   const cases = vectors.cases.filter((c) => c.solver in KIND && !(c.solver === 'euler-a' && c.spacing === 'karras'));
   it.each(cases.map((c) => [c.id, c] as const))('%s', (_, c) => {
-    const { scheduler, spacing } = caseConfig(c);
+    const { scheduler, spacing } = caseConfig(vectors, c);
     const grid = diffusersSigmaGrid(KIND[c.solver], spacing, c.steps, scheduler);
     const heun = c.solver === 'heun';
     expect(grid.timesteps).toEqual((heun ? heunGrid(c.timesteps) : c.timesteps).map(Math.fround));
