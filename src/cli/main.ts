@@ -30,6 +30,7 @@ const GENERATE_OPTIONS = `  --model DIR            model folder (default: the em
   --steps N              --guidance W             --seed S
   --width W              --height H               --spacing ${SPACINGS.join('|')}
   --timesteps 999,946,...   explicit descending training timesteps (overrides --steps)
+  --eta E                DDIM's eta, 0..1 (default 0; > 0 adds fresh noise from the seed every step)
   --condition-at ${CONDITION_PLACEMENTS.join('|')}   splitting with CFG/consistency: where the condition is evaluated
   --init-noise FILE.npy  --dump-x0 FILE.npy       (final state in model space)
   --task ${TASKS.join('|')}
@@ -60,7 +61,7 @@ export const GENERATE: CommandSpec = {
   values: [
     'model', 'prompt', 'negative', 'class', 'classifier-scale', 'solver', 'steps', 'guidance', 'seed', 'width', 'height', 'spacing',
     'timesteps', 'init-noise', 'dump-x0', 'init-image', 'strength', 'mask', 'task', 'clip-x0', 'provider', 'out', 'condition-at',
-    'consistency-scale',
+    'consistency-scale', 'eta',
   ],
   switches: ['json', 'no-gallery'],
 };
@@ -112,6 +113,8 @@ async function generate(argv: string[]): Promise<void> {
     clipX0: clip === undefined ? null : clip === 'on',
     strength: numberFlag(flags, 'strength', LIMITS.strength) ?? 1,
   };
+  const eta = numberFlag(flags, 'eta', LIMITS.eta);
+  if (eta !== undefined) settings.eta = eta;
   // Checked before the model is opened: onnxruntime-node crashes (SIGSEGV) on a process whose
   // command line is very long, and a prompt over the limit would be refused afterwards anyway.
   for (const key of ['prompt', 'negativePrompt'] as const) {

@@ -220,9 +220,14 @@ export async function sampleImage(model: Pipeline, settings: Settings, inputs: S
   }
 }
 
-/** The engine's refusal, led by the flag of the field it is about ("--timesteps: timesteps must be ..."). */
+/**
+ * The engine's refusal, led by the flag of the field it is about ("--timesteps: timesteps must be
+ * ..."). A spacing the solver cannot use is a named one, which --spacing gave.
+ */
 export function refusalLine(error: SettingsError): string {
-  return error.field ? `${flagOf(error.field)}: ${error.message}` : error.message;
+  if (!error.field) return error.message;
+  const flag = error.field === 'spacing' && error.kind === 'unsupported' ? '--spacing' : flagOf(error.field);
+  return `${flag}: ${error.message}`;
 }
 
 /** An error raised by onnxruntime about a model file, rather than a fault in this program. */

@@ -10,7 +10,7 @@ import type { ImageShape } from '../engine/guidance/consistency';
 import type { Guidance } from '../engine/guidance/denoiser';
 import { SettingsError } from '../engine/errors';
 import type { ClassifierGradient, NoisePredictor } from '../engine/model';
-import { torchRandn } from '../engine/noise/torchRandn';
+import { TorchGenerator } from '../engine/noise/torchRandn';
 import type { SchedulerConfig } from '../engine/schedule';
 import { type StateHook, planFor, sample, skipPlan } from '../engine/sampler';
 import { type RgbaImage, tensorToImage } from './images';
@@ -57,10 +57,15 @@ export interface RunParts {
   warnings: string[];
 }
 
-/** x_T: the caller's noise, checked, or torch-compatible randn(seed). Never modified. */
-function initialNoise(given: Float32Array | undefined, seed: number, shape: ImageShape): Float32Array {
+/**
+ * x_T: the caller's noise, checked, or torch-compatible randn from the seed's generator. Never
+ * modified. The generator draws x_T either way, so that what the run draws next (the ancestral
+ * noise of euler-a and of DDIM with eta > 0) continues the stream as in a diffusers pipeline.
+ */
+function initialNoise(given: Float32Array | undefined, generator: TorchGenerator, shape: ImageShape): Float32Array {
   const { channels: C, height: h, width: w } = shape;
-  if (!given) return torchRandn(seed, [1, C, h, w]);
+  const drawn = generator.randn([1, C, h, w]);
+  if (!given) return drawn;
   const expected = C * h * w;
   if (given.length !== expected) throw new SettingsError(`the initial noise has ${given.length} values, expected ${expected} (1x${C}x${h}x${w})`, { field: 'initNoise', kind: 'format' });
   return given;
@@ -77,9 +82,10 @@ function noised(clean: Float32Array, noise: Float32Array, abar: number): Float32
 export async function runPipeline(settings: Settings, inputs: PipelineInputs, parts: RunParts): Promise<PipelineResult> {
   const { space } = parts;
   const { width: W, height: H, task } = settings;
-  const noise = initialNoise(inputs.initNoise, settings.seed, space.shape);
+  const generator = new TorchGenerator(settings.seed);
+  const noise = initialNoise(inputs.initNoise, generator, space.shape);
   const spacing = Array.isArray(settings.spacing) ? { explicit: settings.spacing } : settings.spacing;
-  const fullPlan = planFor(parts.scheduler, settings.steps, spacing);
+  const fullPlan = planFor(parts.scheduler, settings.steps, spacing, settings.solver);
 
   // img2img and inpainting start from the picture (in the sampler's space); strength < 1 runs
   // only the last int(steps * strength) steps, from the picture noised to the first of them.
@@ -124,6 +130,8 @@ export async function runPipeline(settings: Settings, inputs: PipelineInputs, pa
     solver: settings.solver,
     steps: settings.steps,
     spacing,
+    eta: settings.eta,
+    noise: generator,
     guidance: parts.guidance,
     conditionAt: settings.conditionAt,
     clipX0: parts.clipX0,
