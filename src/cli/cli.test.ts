@@ -69,6 +69,18 @@ describe('generate on the exact model', () => {
     expect(JSON.parse(r.stdout).timesteps).toEqual([999, 600, 300, 0]);
   });
 
+  test('ancestral noise comes from the seed: euler-a and DDIM with eta repeat with a seed and change with it', () => {
+    const final = (name: string) => Buffer.from(readNpy(readFileSync(path.join(dir, name))).data.buffer);
+    for (const [solver, extra] of [['euler-a', []], ['ddim', ['--eta', '1']]] as const) {
+      for (const [seed, name] of [['4', 'p.npy'], ['4', 'q.npy'], ['5', 'r.npy']]) {
+        const r = run('generate', '--model', exact8, '--solver', solver, ...extra, '--spacing', 'trailing', '--steps', '10', '--seed', seed, '--no-gallery', '--out', 'e.png', '--dump-x0', name);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      expect(final('p.npy').equals(final('q.npy')), solver).toBe(true);
+      expect(final('p.npy').equals(final('r.npy')), solver).toBe(false);
+    }
+  });
+
   test('restoration tasks run on a pixel model: inpaint with a mask, colorize, super-resolution', () => {
     const image = { width: 8, height: 8, channels: 4 as const, data: new Uint8Array(8 * 8 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256)) };
     writeFileSync(path.join(dir, 'init.png'), encodePng(image));
@@ -109,6 +121,9 @@ describe('bad input: exit code 2, one line naming the problem, no output file', 
     ['mask of the wrong size', ['--task', 'inpaint', '--init-image', 'init8.png', '--mask', 'mask4.png'], /the mask is 4x4, but the image is 8x8/],
     ['init noise of the wrong shape', ['--init-noise', 'wrong.npy'], /the initial noise has 12 values, expected 192/],
     ['output folder missing', ['--out', 'no/such/dir/x.png'], /folder .* does not exist/],
+    ['a sigma schedule for a paper solver', ['--solver', 'ddim', '--spacing', 'karras'], /^split-studio: --spacing: DDIM walks the paper's grid .* cannot use the karras spacing/],
+    ['eta for a solver without one', ['--solver', 'euler', '--eta', '0.5'], /--eta: eta applies to DDIM only/],
+    ['eta out of range', ['--solver', 'ddim', '--eta', '2'], /--eta must be at most 1/],
   ];
   beforeAll(() => {
     writeFileSync(path.join(dir, 'garbage.png'), 'this is not a png');
