@@ -25,7 +25,7 @@ export interface SolverInfo {
   /**
    * Whose time grid the solver walks: 'paper', split-diffusion's (integer timesteps, its linspace
    * keeps t = 0; docs/samplers.md §4.1), or 'diffusers', the set_timesteps of the diffusers
-   * scheduler class it reproduces (§4.3), for every spacing.
+   * scheduler class it reproduces (§4.4), for every spacing.
    */
   readonly grid: 'paper' | 'diffusers';
   /** One line: which grid it uses by default (the model's timestep_spacing) and what the network is told. */

@@ -1,6 +1,6 @@
 /**
  * The time grids of diffusers' sigma-space and multistep schedulers, as their own `set_timesteps`
- * builds them for a model's scheduler_config (docs/samplers.md §4.3), so that euler, euler-a,
+ * builds them for a model's scheduler_config (docs/samplers.md §4.4), so that euler, euler-a,
  * heun, dpmpp2m and unipc2 visit exactly diffusers' noise levels and hand the network exactly
  * diffusers' timesteps:
  *
@@ -201,7 +201,7 @@ function baseTimesteps(kind: SigmaGridKind, spacing: TimestepSpacing, N: number,
 }
 
 /**
- * The grid of an N-step run (docs/samplers.md §4.3). `spacing` replaces the config's
+ * The grid of an N-step run (docs/samplers.md §4.4). `spacing` replaces the config's
  * timestep_spacing when it names one; karras, logsnr and explicit lists keep the config's.
  */
 export function diffusersSigmaGrid(kind: SigmaGridKind, spacing: GridSpacing, steps: number, config: SchedulerConfig): SigmaGrid {

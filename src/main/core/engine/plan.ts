@@ -2,7 +2,7 @@
  * The sampling plan: every per-step scalar, computed once in float64 before the loop
  * (docs/samplers.md §4.2). Solvers read it; they never touch the schedule. Two kinds: the
  * paper's grid of training timesteps (makePlan) and diffusers' sigma grids (makeSigmaPlan,
- * docs/samplers.md §4.3), where a point's level comes from the scheduler's float32 sigma and the
+ * docs/samplers.md §4.4), where a point's level comes from the scheduler's float32 sigma and the
  * network may be told a fractional timestep.
  */
 import type { SigmaGrid } from './diffusersGrid';
