@@ -39,6 +39,16 @@ describe.each([0, 2, 10])('classifier scale %d', (scale) => {
     }
   });
 
+  test('Euler (diffusers\' grid) converges at first order, Heun at second (measured orders in [0.8, 1.2] and above 1.8)', () => {
+    const euler = errors.get(`${scale}/euler`)!;
+    const heun = errors.get(`${scale}/heun`)!;
+    for (let i = 1; i < STEPS.length; i++) {
+      expect(observedOrder(euler[i - 1], euler[i])).toBeGreaterThan(0.8);
+      expect(observedOrder(euler[i - 1], euler[i])).toBeLessThan(1.2);
+      expect(observedOrder(heun[i - 1], heun[i])).toBeGreaterThan(1.8);
+    }
+  });
+
   test('higher-order methods beat DDIM: the multistep families from 20 steps, all of them at 80', () => {
     const ddim = errors.get(`${scale}/ddim`)!;
     for (const solver of ['plms2', 'plms4', 'ltsp2', 'ltsp4', 'stsp2', 'stsp4']) {

@@ -4,7 +4,8 @@
  * tests, docs/solvers.md's generator and the engine benchmark.
  */
 import path from 'node:path';
-import { torchRandn } from '../noise/torchRandn';
+import type { GridSpacing } from '../diffusersGrid';
+import { TorchGenerator, torchRandn } from '../noise/torchRandn';
 import { sample } from '../sampler';
 import { DEFAULT_SCHEDULER_CONFIG, alphasCumprod } from '../schedule';
 import { closedFormClassifier, closedFormPredictor } from './closedForm';
@@ -49,7 +50,8 @@ export interface RunOutcome {
 
 const schedule = alphasCumprod(DEFAULT_SCHEDULER_CONFIG);
 
-export async function runOnProblem(problem: Problem, solver: string, steps: number): Promise<RunOutcome> {
+/** One run of `solver` on the problem; `spacing` defaults to the model's (linspace), ancestral noise from seed 0. */
+export async function runOnProblem(problem: Problem, solver: string, steps: number, spacing?: GridSpacing): Promise<RunOutcome> {
   const { gmm } = problem;
   const result = await sample({
     predictor: closedFormPredictor(gmm, schedule),
@@ -59,6 +61,8 @@ export async function runOnProblem(problem: Problem, solver: string, steps: numb
     rows: problem.rows,
     solver,
     steps,
+    spacing,
+    noise: new TorchGenerator(0),
     guidance: problem.classifierScale > 0 ? { classifier: { scale: problem.classifierScale, labels: problem.labels } } : {},
     initial: Float32Array.from(problem.initial),
   });
