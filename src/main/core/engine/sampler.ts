@@ -13,7 +13,7 @@ import type { NoiseSource } from './noise/torchRandn';
 import { type SamplingPlan, makePlan, makeSigmaPlan } from './plan';
 import type { SchedulerConfig } from './schedule';
 import { alphasCumprod } from './schedule';
-import { MAX_STEPS, checkStepCount, samplingTimesteps } from './spacing';
+import { checkStepCount, samplingTimesteps } from './spacing';
 import { sampleDdim } from './solvers/ddim';
 import { sampleDpmSolverPP2M } from './solvers/dpmSolverPP';
 import { sampleEuler, sampleEulerAncestral } from './solvers/euler';
@@ -135,9 +135,6 @@ export function planFor(scheduler: SchedulerConfig, steps: number, spacing: Grid
     // An explicit list is checked as on the paper's grid; its length is the step count.
     gridSpacing = { explicit: samplingTimesteps(spacing, steps, T) };
     steps = spacing.explicit.length;
-  } else if (spacing === 'karras' || spacing === 'logsnr') {
-    // A sigma schedule may have any number of points up to the engine's limit.
-    checkStepCount(steps, MAX_STEPS);
   } else {
     checkStepCount(steps, T);
   }
