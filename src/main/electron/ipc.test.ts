@@ -60,7 +60,7 @@ describe('malformed arguments are rejected with the field at fault', () => {
     ['generate', { modelId: 'm', settings: { steps: 20 } }, /settings\./],
     ['generate', 'not an object', /input/],
     ['getImage', { id: -1 }, /id/],
-    ['listGallery', { solver: 'euler-a' }, /solver/],
+    ['listGallery', { solver: 'euler9' }, /solver/],
     ['listGallery', { favourite: 'yes' }, /favourite/],
     ['setFavourite', { id: 1 }, /favourite/],
     ['setTags', { id: 1, tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }, /tags/],

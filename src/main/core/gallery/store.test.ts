@@ -146,7 +146,7 @@ describe('add and read back', () => {
 
   test('invalid input is refused before any file is written', () => {
     const store = open();
-    expect(() => store.add(generation({ settings: { solver: 'euler' } }))).toThrow(GalleryError);
+    expect(() => store.add(generation({ settings: { solver: 'euler9' } }))).toThrow(GalleryError);
     expect(() => store.add(generation({ settings: { steps: 0 } }))).toThrow(/settings: steps/);
     expect(() => store.add(generation({ parentId: 77 }))).toThrow(/parent generation 77 does not exist/);
     expect(() => store.add(generation({ image: { width: 8, height: 8, data: new Uint8Array(10) } }))).toThrow(/RGBA/);
