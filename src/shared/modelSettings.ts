@@ -6,7 +6,7 @@
 import type { ModelSummary, Settings } from './contract';
 import { MAX_IMAGE_SIDE, MIN_STEPS, TASKS, type Task } from './settings';
 import { SETTINGS_FIELDS, SETTINGS_KEYS, type SettingsKey } from './settingsFields';
-import { SOLVER_IDS } from './solvers';
+import { SOLVER_IDS, type SpacingName, solverInfo, spacingProblem } from './solvers';
 
 /** The form's steps slider goes up to this; a model's default steps are clamped to it. */
 export const STEPS_MAX = 200;
@@ -66,7 +66,8 @@ export function defaultsFor(model: ModelSummary, current: Settings = baseSetting
 /**
  * Settings from the gallery or a PNG, fitted to the model they will run on: what the model
  * cannot take (a task it lacks, a class it lacks, CFG or a prompt without text, a fixed size)
- * is replaced, and each replacement is described in `changes`.
+ * and what the solver cannot take (a spacing it cannot use, DDIM's eta) is replaced, and each
+ * replacement is described in `changes`.
  */
 export function fitSettings(settings: Settings, model: ModelSummary): { settings: Settings; changes: string[] } {
   const changes: string[] = [];
@@ -99,7 +100,26 @@ export function fitSettings(settings: Settings, model: ModelSummary): { settings
     changes.push(`unknown solver ${out.solver}; using ddim`);
     out.solver = 'ddim';
   }
+  const spacing = spacingForSolver(out.solver, out.spacing, model.spacing);
+  if (spacing.change) changes.push(spacing.change);
+  out.spacing = spacing.spacing;
+  if (out.eta !== undefined && out.eta !== 0 && solverInfo(out.solver).family !== 'ddim') {
+    changes.push(`eta ${out.eta} is DDIM's; ${solverInfo(out.solver).label} has none, so it was dropped`);
+    delete out.eta;
+  }
   return { settings: out, changes };
+}
+
+/**
+ * The spacing a solver runs with when `spacing` was chosen for another one: the same when the
+ * solver can use it (explicit lists always), else the model's own spacing when the solver can
+ * use that, else the solver's first; `change` says what moved, or is null.
+ */
+export function spacingForSolver(solver: string, spacing: Settings['spacing'], modelSpacing: SpacingName): { spacing: Settings['spacing']; change: string | null } {
+  if (!SOLVER_IDS.includes(solver) || spacingProblem(solver, spacing) === null) return { spacing, change: null };
+  const info = solverInfo(solver);
+  const to = info.spacings.includes(modelSpacing) ? modelSpacing : info.spacings[0];
+  return { spacing: to, change: `${info.label} steps on whole training timesteps and cannot use the ${String(spacing)} spacing; spacing ${String(spacing)} → ${to}` };
 }
 
 /** fitSettings without the explanation (the form's "Use settings"). */

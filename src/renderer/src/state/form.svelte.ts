@@ -1,5 +1,7 @@
 import type { ModelSummary, Settings } from '../../../shared/contract';
-import { DEFAULT_CLASSIFIER_SCALE, MAX_SEED } from '../../../shared/settings';
+import { spacingForSolver } from '../../../shared/modelSettings';
+import { DEFAULT_CLASSIFIER_SCALE, MAX_SEED, type SpacingName } from '../../../shared/settings';
+import { SOLVERS } from '../../../shared/solvers';
 import { type Png, pngUrl } from '../lib/images';
 import { type SeedControl, reuseLast, rollDice, seedForRun, typedSeed } from './seedLogic';
 import {
@@ -23,6 +25,8 @@ export class FormState {
   initFile = $state.raw<File | null>(null);
   initImage = $state.raw<InitImage | null>(null);
   errors = $state<Partial<Record<FieldName | 'run', string>>>({});
+  /** What the form changed on its own, said beside the control it changed (a spacing the new solver cannot use). */
+  notes = $state<Partial<Record<FieldName, string>>>({});
   /** The seed field holds text that is not a seed: Generate is blocked until it is fixed (never silently replaced). */
   seedInvalid = $state<string | null>(null);
   /** Set by the mask painter while it is shown: the mask as PNG bytes, or null when nothing is painted. */
@@ -48,6 +52,7 @@ export class FormState {
     this.values = next;
     this.#fitFactor();
     this.errors = {};
+    this.notes = {};
   }
 
   /** "Use settings" from the gallery: the run's settings, fitted to the model, seed locked. */
@@ -56,6 +61,30 @@ export class FormState {
     this.seedLocked = true;
     this.#fitFactor();
     this.errors = {};
+    this.notes = {};
+  }
+
+  /**
+   * Picks a solver; a named spacing it cannot use (karras or logsnr for the paper's solvers)
+   * moves to the model's own spacing, and the spacing's note says so.
+   */
+  chooseSolver(id: string, modelSpacing: SpacingName = 'linspace'): void {
+    this.values.solver = id;
+    delete this.errors.solver;
+    const fitted = spacingForSolver(id, this.values.spacing, modelSpacing);
+    if (fitted.change === null) {
+      delete this.notes.spacing;
+      return;
+    }
+    this.values.spacing = fitted.spacing;
+    this.notes.spacing = fitted.change;
+    delete this.errors.spacing;
+  }
+
+  chooseSpacing(spacing: SpacingName): void {
+    this.values.spacing = spacing;
+    delete this.notes.spacing;
+    delete this.errors.spacing;
   }
 
   #fitFactor(): void {
@@ -136,6 +165,9 @@ export class FormState {
   /** A copy fit to send (plain data, no proxies), or the first problem found. */
   snapshot(): Settings {
     const values = $state.snapshot(this.values) as Settings;
+    // The eta slider is shown for DDIM only: a value left from it must not reach (and be
+    // refused by) another solver.
+    if (SOLVERS.find((s) => s.id === values.solver)?.family !== 'ddim') delete values.eta;
     // The strength slider is shown for img2img only: a value left from it must not change
     // (or, for txt2img, refuse) a run of another task.
     return values.task === 'img2img' ? values : { ...values, strength: 1 };

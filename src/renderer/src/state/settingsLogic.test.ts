@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSummary, Settings } from '../../../shared/contract';
 import {
-  baseSettings, conditionAtRelevant, numberProblems, defaultsFor, estimateCost, fitToModel, formatCost,
+  baseSettings, conditionAtRelevant, numberProblems, defaultsFor, estimateCost, fitSettings, fitToModel, formatCost,
   guidanceLabel, guidanceTerms, initImageSize, runSteps, superResolutionFactors, tasksFor,
 } from './settingsLogic';
 
@@ -28,7 +28,7 @@ describe('defaultsFor', () => {
   });
 
   it('ignores an unknown default solver, clamps steps to the slider and resets the class', () => {
-    const s = defaultsFor(model({ defaults: { solver: 'euler-a', steps: 999 } }), settings({ classLabel: 3 }));
+    const s = defaultsFor(model({ defaults: { solver: 'euler-x', steps: 999 } }), settings({ classLabel: 3 }));
     expect(s).toMatchObject({ solver: 'ddim', steps: 200, classLabel: null });
   });
 
@@ -49,6 +49,19 @@ describe('fitToModel', () => {
   it('drops what the model cannot take', () => {
     const s = fitToModel(settings({ classLabel: 5, guidance: 4, width: 64, height: 64 }), model({ classLabels: ['a', 'b'], width: 32, height: 32 }));
     expect(s).toMatchObject({ classLabel: null, guidance: 1, width: 32, height: 32 });
+  });
+
+  it("moves a spacing the solver cannot use to the model's own and drops DDIM's eta from other solvers, saying so", () => {
+    const sd = model({ spacing: 'leading', width: null, height: null });
+    expect(fitSettings(settings({ solver: 'ddim', spacing: 'karras', eta: 0.5 }), sd)).toEqual({
+      settings: settings({ solver: 'ddim', spacing: 'leading', eta: 0.5 }),
+      changes: ['DDIM steps on whole training timesteps and cannot use the karras spacing; spacing karras → leading'],
+    });
+    const euler = fitSettings(settings({ solver: 'euler-a', spacing: 'karras', eta: 0.5 }), sd);
+    expect(euler.settings.spacing).toBe('karras');
+    expect(euler.settings).not.toHaveProperty('eta');
+    expect(euler.changes).toEqual(["eta 0.5 is DDIM's; Euler a has none, so it was dropped"]);
+    expect(fitSettings(settings({ solver: 'stsp2', spacing: [999, 500, 0], eta: 0 }), sd)).toEqual({ settings: settings({ solver: 'stsp2', spacing: [999, 500, 0], eta: 0 }), changes: [] });
   });
 });
 

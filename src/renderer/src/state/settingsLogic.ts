@@ -93,5 +93,5 @@ export function initImageSize(s: Pick<Settings, 'task' | 'width' | 'height'>, fa
 /** Fields whose errors are shown beside their own control (others go beside Generate). */
 export const CONTROLLED_FIELDS: ReadonlySet<string> = new Set<string>([
   'task', 'prompt', 'negativePrompt', 'classLabel', 'classifierScale', 'solver', 'steps', 'guidance', 'conditionAt', 'consistencyScale',
-  'seed', 'spacing', 'strength', 'initImage', 'mask',
+  'seed', 'spacing', 'strength', 'eta', 'initImage', 'mask',
 ]);
