@@ -8,26 +8,27 @@
  * separated by ", ". A value containing ",", ":" or a newline is written as a JSON string.
  */
 import type { Settings } from '../../../shared/contract';
-import { SOLVER_IDS, solverInfo } from '../../../shared/solvers';
+import { a1111SamplerName } from '../../../shared/samplerNames';
+import { SOLVER_IDS, type SpacingName, solverInfo } from '../../../shared/solvers';
 
 // ---------------------------------------------------------------------------------------
 // Writing
 
-/** A1111-compatible sampler names for this studio's solvers (A1111's PLMS is 4th order). */
-export function samplerName(solver: string): string {
-  const info = solverInfo(solver);
-  switch (info.family) {
-    case 'ddim':
-      return 'DDIM';
-    case 'plms':
-      return info.order === 4 ? 'PLMS' : `PLMS-${info.order}`;
-    case 'dpmpp':
-      return 'DPM++ 2M';
-    case 'unipc':
-      return 'UniPC';
-    default:
-      return info.label; // LTSP-k, STSP-k: this studio's own names
-  }
+/** A1111-compatible sampler names for this studio's solvers (A1111's PLMS is 4th order; LTSP-k, STSP-k are this studio's). */
+export const samplerName = a1111SamplerName;
+
+/**
+ * A1111's "Schedule type" (1.9 and later; before, it was a suffix of the sampler name) for a
+ * spacing, where A1111 has the same one: Karras. The others have no A1111 counterpart and are
+ * carried by this studio's own "Spacing" field alone.
+ */
+function scheduleType(spacing: Settings['spacing']): string | null {
+  return spacing === 'karras' ? 'Karras' : null;
+}
+
+/** DDIM's eta as A1111 writes it ("Eta DDIM", only when it is not its default 0); the other solvers have none. */
+function etaField(settings: Settings): [string, number] | null {
+  return solverInfo(settings.solver).family === 'ddim' && settings.eta !== undefined && settings.eta !== 0 ? ['Eta DDIM', settings.eta] : null;
 }
 
 /** A1111's quote(): JSON only when the value would break the `Key: value, ...` line. */
@@ -48,9 +49,12 @@ function cleanText(text: string): string {
  * A1111's short (AutoV2) hash, which is what image hosts match on.
  */
 export function a1111Parameters(settings: Settings, extra: { modelHash: string; modelName: string }): string {
+  const schedule = scheduleType(settings.spacing);
+  const eta = etaField(settings);
   const fields: [string, string | number][] = [
     ['Steps', settings.steps],
     ['Sampler', samplerName(settings.solver)],
+    ...(schedule ? [['Schedule type', schedule] as [string, string]] : []),
     ['CFG scale', settings.guidance],
     ['Seed', settings.seed],
     ['Size', `${settings.width}x${settings.height}`],
@@ -58,6 +62,7 @@ export function a1111Parameters(settings: Settings, extra: { modelHash: string; 
     ['Model', cleanText(extra.modelName).replace(/\n/g, ' ')],
   ];
   if (settings.task !== 'txt2img') fields.push(['Denoising strength', settings.strength]);
+  if (eta) fields.push(eta);
   fields.push(['Classifier scale', settings.classifierScale]);
   if (settings.classLabel !== null) fields.push(['Class', settings.classLabel]);
   fields.push(
@@ -209,6 +214,10 @@ export function parseA1111Parameters(text: string): A1111Parameters {
 const SAMPLER_ALIASES: Record<string, string> = {
   ddim: 'ddim',
   plms: 'plms4',
+  euler: 'euler',
+  'euler a': 'euler-a',
+  euler_ancestral: 'euler-a',
+  heun: 'heun',
   'dpm++ 2m': 'dpmpp2m',
   'dpm-solver++(2m)': 'dpmpp2m',
   dpmpp_2m: 'dpmpp2m',
@@ -218,24 +227,42 @@ const SAMPLER_ALIASES: Record<string, string> = {
   'unipc-2 (bh2)': 'unipc2',
 };
 
+/** A1111's schedule types (its "Schedule type", or before 1.9 a suffix of the sampler name) this studio has, as spacings. */
+const SCHEDULE_SPACINGS: Record<string, SpacingName> = { karras: 'karras' };
+
 /** A1111 before 1.9 put the schedule in the sampler name ("DPM++ 2M Karras"). */
 const SCHEDULE_SUFFIXES = ['karras', 'exponential', 'polyexponential', 'sgm uniform', 'align your steps', 'beta'];
 
-/** Maps a sampler name to a solver id, or says why it cannot. */
-export function solverFromSampler(name: string): { solver: string | null; warnings: string[] } {
+/**
+ * A1111's schedule type as a spacing: `spacing` when this studio has it, null for "Automatic"
+ * (the sampler's own, which is the spacing from the settings here), a warning for the others.
+ */
+export function spacingFromSchedule(schedule: string): { spacing: SpacingName | null; warnings: string[] } {
+  const key = schedule.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (key === 'automatic') return { spacing: null, warnings: [] };
+  if (Object.hasOwn(SCHEDULE_SPACINGS, key)) return { spacing: SCHEDULE_SPACINGS[key], warnings: [] };
+  return { spacing: null, warnings: [`schedule type "${schedule}" is not available here; the spacing from the settings is used`] };
+}
+
+/**
+ * Maps a sampler name to a solver id and, for a name with a schedule in it ("DPM++ 2M Karras"),
+ * a spacing; or says why it cannot.
+ */
+export function solverFromSampler(name: string): { solver: string | null; spacing: SpacingName | null; warnings: string[] } {
   const warnings: string[] = [];
+  let spacing: SpacingName | null = null;
   let key = name.trim().toLowerCase().replace(/\s+/g, ' ');
   for (const suffix of SCHEDULE_SUFFIXES) {
     if (key.endsWith(` ${suffix}`)) {
       key = key.slice(0, -suffix.length - 1);
-      warnings.push(`sampler "${name}": the ${suffix} schedule is not available here; the spacing from the settings is used`);
+      const schedule = spacingFromSchedule(suffix);
+      spacing = schedule.spacing;
+      if (!spacing) warnings.push(`sampler "${name}": the ${suffix} schedule is not available here; the spacing from the settings is used`);
       break;
     }
   }
-  if (SOLVER_IDS.includes(key)) return { solver: key, warnings };
-  const alias = SAMPLER_ALIASES[key];
-  if (alias) return { solver: alias, warnings };
   const multistep = /^(plms|ltsp|stsp)[- ]?([1-4])$/.exec(key);
-  if (multistep) return { solver: `${multistep[1]}${multistep[2]}`, warnings };
-  return { solver: null, warnings: [] };
+  const alias = Object.hasOwn(SAMPLER_ALIASES, key) ? SAMPLER_ALIASES[key] : null;
+  const solver = SOLVER_IDS.includes(key) ? key : (alias ?? (multistep ? `${multistep[1]}${multistep[2]}` : null));
+  return solver ? { solver, spacing, warnings } : { solver: null, spacing: null, warnings: [] };
 }

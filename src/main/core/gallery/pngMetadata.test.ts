@@ -65,7 +65,8 @@ describe('a1111Parameters', () => {
     expect(samplerName('dpmpp2m')).toBe('DPM++ 2M');
     expect(samplerName('unipc2')).toBe('UniPC');
     expect(samplerName('ltsp2')).toBe('LTSP-2');
-    for (const id of SOLVER_IDS) expect(solverFromSampler(samplerName(id))).toEqual({ solver: id, warnings: [] });
+    expect(['euler', 'euler-a', 'heun'].map(samplerName)).toEqual(['Euler', 'Euler a', 'Heun']);
+    for (const id of SOLVER_IDS) expect(solverFromSampler(samplerName(id))).toEqual({ solver: id, spacing: null, warnings: [] });
   });
 
   test('uses iTXt for parameters only when the text is not Latin-1', () => {
@@ -134,36 +135,37 @@ describe('settingsFromPng', () => {
       ...DEFAULTS,
       prompt: 'masterpiece, best quality, 1girl, solo, long hair, looking at viewer, smile, (detailed eyes:1.2), outdoors, cherry blossoms',
       negativePrompt: expect.stringContaining('bad anatomy'),
-      solver: 'dpmpp2m', steps: 28, guidance: 7, seed: 3735928559, width: 512, height: 768,
+      solver: 'dpmpp2m', spacing: 'karras', steps: 28, guidance: 7, seed: 3735928559, width: 512, height: 768,
     });
-    expect(warnings).toEqual([
-      expect.stringMatching(/karras schedule is not available/),
-      'ignored fields this studio does not use: Clip skip, Hires upscale, Hires steps, Hires upscaler',
-    ]);
+    expect(warnings).toEqual(['ignored fields this studio does not use: Clip skip, Hires upscale, Hires steps, Hires upscaler']);
   });
 
-  test('the SDXL sample: schedule type warning, size and guidance', () => {
+  test('the SDXL sample: its Schedule type Karras is the karras spacing; size and guidance', () => {
     const png = encodePng(pixels(), { text: { parameters: A1111_SDXL_MULTILINE } });
     const { settings, warnings } = settingsFromPng(png, DEFAULTS);
-    expect(settings).toMatchObject({ solver: 'dpmpp2m', steps: 30, guidance: 5.5, width: 832, height: 1216, negativePrompt: 'cartoon, painting,\nillustration, (worst quality:1.3)\n3d render' });
-    expect(warnings.join('\n')).toMatch(/schedule type "Karras"/);
-    expect(warnings.join('\n')).toMatch(/Lora hashes, TI hashes, ADetailer prompt/);
+    expect(settings).toMatchObject({ solver: 'dpmpp2m', spacing: 'karras', steps: 30, guidance: 5.5, width: 832, height: 1216, negativePrompt: 'cartoon, painting,\nillustration, (worst quality:1.3)\n3d render' });
+    expect(warnings).toEqual(['ignored fields this studio does not use: Lora hashes, TI hashes, ADetailer prompt']);
   });
 
-  test('an unknown sampler keeps the default solver, with a warning', () => {
-    const png = encodePng(pixels(), { text: { parameters: A1111_NO_NEGATIVE } });
+  test('Euler a, and an unknown sampler keeps the default solver with a warning, the rest still read', () => {
+    const euler = settingsFromPng(encodePng(pixels(), { text: { parameters: A1111_NO_NEGATIVE } }), { ...DEFAULTS, solver: 'stsp2' });
+    expect(euler).toMatchObject({ settings: { solver: 'euler-a', spacing: 'linspace', seed: 42 }, warnings: [] });
+    const png = encodePng(pixels(), { text: { parameters: A1111_NO_NEGATIVE.replace('Euler a', 'DPM++ 2M SDE Karras') } });
     const { settings, warnings } = settingsFromPng(png, { ...DEFAULTS, solver: 'stsp2' });
-    expect(settings).toMatchObject({ solver: 'stsp2', steps: 20, guidance: 7, seed: 42, width: 512, height: 512, negativePrompt: '' });
-    expect(warnings).toEqual(['sampler "Euler a" has no counterpart here; using the default solver stsp2']);
+    expect(settings).toEqual({
+      ...DEFAULTS, solver: 'stsp2', prompt: expect.stringMatching(/^cozy cabin/), steps: 20, guidance: 7, seed: 42, width: 512, height: 512,
+    });
+    expect(warnings).toEqual(['sampler "DPM++ 2M SDE Karras" has no counterpart here; using the default solver stsp2']);
   });
 
   test('sampler names of A1111, ComfyUI and this studio', () => {
     const cases: [string, string][] = [
       ['DDIM', 'ddim'], ['PLMS', 'plms4'], ['DPM++ 2M', 'dpmpp2m'], ['dpmpp_2m', 'dpmpp2m'], ['UniPC', 'unipc2'], ['uni_pc', 'unipc2'],
       ['LTSP-4', 'ltsp4'], ['STSP-4', 'stsp4'], ['stsp 2', 'stsp2'], ['PLMS-3', 'plms3'], ['ltsp1', 'ltsp1'],
+      ['Euler a', 'euler-a'], ['euler_ancestral', 'euler-a'], ['Euler', 'euler'], ['Heun', 'heun'], ['euler-a', 'euler-a'],
     ];
     for (const [name, id] of cases) expect(solverFromSampler(name).solver, name).toBe(id);
-    for (const name of ['Euler a', 'DPM++ 2M SDE', 'LMS', 'STSP-9', '']) expect(solverFromSampler(name).solver, name).toBeNull();
+    for (const name of ['DPM++ 2M SDE', 'LMS', 'STSP-9', '', 'constructor', 'toString']) expect(solverFromSampler(name).solver, name).toBeNull();
     const png = encodePng(pixels(), { text: { parameters: A1111_UNIPC_WINDOWS } });
     expect(settingsFromPng(png, DEFAULTS)).toMatchObject({ settings: { solver: 'unipc2', width: 64, height: 48, prompt: 'a lighthouse at dusk' }, warnings: [] });
   });
@@ -171,7 +173,7 @@ describe('settingsFromPng', () => {
   test('values out of range keep the default, each with a warning', () => {
     const text = 'x\nSteps: 0, Sampler: DDIM, CFG scale: lots, Seed: -1, Size: 9000x9000, Clip x0: maybe';
     const { settings, warnings } = settingsFromPng(encodePng(pixels(), { text: { parameters: text } }), DEFAULTS);
-    expect(settings).toEqual({ ...DEFAULTS, prompt: 'x' });
+    expect(settings).toEqual({ ...DEFAULTS, prompt: 'x', eta: 0 });
     expect(warnings).toHaveLength(5);
     expect(warnings[0]).toBe('ignored "Steps: 0": not a valid value for steps');
   });

@@ -12,10 +12,10 @@
  */
 import { settingsSchema, type Settings } from '../../../shared/contract';
 import { SPACINGS } from '../../../shared/settings';
-import { SOLVER_IDS } from '../../../shared/solvers';
+import { SOLVER_IDS, type SolverInfo, type SpacingName, solverInfo, spacingProblem } from '../../../shared/solvers';
 import type { EncodeOptions } from '../io/png';
 import { readPngText } from '../io/png';
-import { a1111Parameters, parseA1111Parameters, solverFromSampler } from './a1111Infotext';
+import { a1111Parameters, parseA1111Parameters, solverFromSampler, spacingFromSchedule } from './a1111Infotext';
 
 export const STUDIO_KEYWORD = 'split-studio';
 export const A1111_KEYWORD = 'parameters';
@@ -68,6 +68,38 @@ function parseNumber(text: string): number | undefined {
 /** Fields that describe the file rather than the run, or are read elsewhere: not warned about. */
 const INFORMATIONAL_FIELDS = new Set(['Model', 'Model hash', 'Version', 'VAE', 'VAE hash']);
 
+/** A field whatever the case of its key ("Eta DDIM", "ETA DDIM"): [key, value], or null. */
+function fieldAnyCase(fields: Record<string, string>, name: string): [string, string] | null {
+  const key = Object.keys(fields).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? null : [key, fields[key]];
+}
+
+/**
+ * Eta: A1111 writes DDIM's as "Eta DDIM" (older tools "Eta") and the ancestral samplers' as
+ * "Eta" (their default 1, which is what Euler a runs here, as diffusers does). DDIM takes
+ * either (absent: 0, A1111's default). The settings carry eta for DDIM only, as the studio's
+ * form sends them; any other eta cannot be honoured and is reported.
+ */
+function readEta(fields: Record<string, string>, solver: SolverInfo, out: Record<string, unknown>, used: Set<string>, warnings: string[]): void {
+  const ddimEta = fieldAnyCase(fields, 'Eta DDIM');
+  const eta = fieldAnyCase(fields, 'Eta');
+  for (const field of [ddimEta, eta]) if (field) used.add(field[0]);
+  if (solver.family === 'ddim') {
+    const [key, raw] = ddimEta ?? eta ?? [null, null];
+    out.eta = 0;
+    if (key === null) return;
+    const check = settingsSchema.shape.eta.safeParse(parseNumber(raw));
+    if (check.success && check.data !== undefined) out.eta = check.data;
+    else warnings.push(`ignored "${key}: ${raw}": DDIM's eta is a number from 0 to 1`);
+    return;
+  }
+  delete out.eta;
+  if (ddimEta) warnings.push(`ignored "${ddimEta[0]}: ${ddimEta[1]}": eta applies to DDIM only`);
+  if (eta && !(solver.stochastic && parseNumber(eta[1]) === 1)) {
+    warnings.push(`ignored "${eta[0]}: ${eta[1]}": ${solver.label} ${solver.stochastic ? 'runs at eta 1 here, as diffusers does' : 'has no eta'}`);
+  }
+}
+
 function settingsFromA1111(text: string, defaults: Settings): { settings: Settings; warnings: string[] } {
   const { prompt, negativePrompt, fields } = parseA1111Parameters(text);
   const shape = settingsSchema.shape;
@@ -104,14 +136,6 @@ function settingsFromA1111(text: string, defaults: Settings): { settings: Settin
   take('Condition at', 'conditionAt', (v) => v);
   const clip: Record<string, boolean | null> = { on: true, off: false, auto: null };
   take('Clip x0', 'clipX0', (v) => clip[v.toLowerCase()]);
-  take('Spacing', 'spacing', (v) => {
-    if ((SPACINGS as readonly string[]).includes(v)) return v;
-    try {
-      return JSON.parse(v) as unknown;
-    } catch {
-      return undefined;
-    }
-  });
   // A1111 writes Denoising strength for img2img and for the hires pass of txt2img; only the
   // former means what `strength` means.
   if (out.task !== 'txt2img') take('Denoising strength', 'strength', parseNumber);
@@ -127,9 +151,11 @@ function settingsFromA1111(text: string, defaults: Settings): { settings: Settin
     else warnings.push(`ignored "Size: ${size}": expected WIDTHxHEIGHT, each 1 to 4096`);
   }
 
-  // This studio writes its exact solver id; other tools only a sampler name.
+  // This studio writes its exact solver id; other tools only a sampler name, which may carry
+  // the schedule (A1111 before 1.9: "DPM++ 2M Karras"; since, a "Schedule type" of its own).
   const solverId = fields['Solver id'];
-  used.add('Solver id').add('Sampler');
+  used.add('Solver id').add('Sampler').add('Schedule type');
+  let scheduleSpacing: SpacingName | null = null;
   if (solverId !== undefined && SOLVER_IDS.includes(solverId)) {
     out.solver = solverId;
   } else if (fields.Sampler !== undefined) {
@@ -137,15 +163,28 @@ function settingsFromA1111(text: string, defaults: Settings): { settings: Settin
     warnings.push(...mapped.warnings);
     if (mapped.solver) out.solver = mapped.solver;
     else warnings.push(`sampler "${fields.Sampler}" has no counterpart here; using the default solver ${defaults.solver}`);
+    scheduleSpacing = mapped.spacing;
   }
-
-  const schedule = fields['Schedule type'];
-  if (schedule !== undefined) {
-    used.add('Schedule type');
-    if (schedule.toLowerCase() !== 'automatic') {
-      warnings.push(`schedule type "${schedule}" is not available here; the spacing from the settings is used`);
+  if (fields['Schedule type'] !== undefined) {
+    const schedule = spacingFromSchedule(fields['Schedule type']);
+    warnings.push(...schedule.warnings);
+    scheduleSpacing = schedule.spacing ?? scheduleSpacing;
+  }
+  const solver = solverInfo(out.solver as string);
+  if (scheduleSpacing !== null) {
+    if (spacingProblem(solver.id, scheduleSpacing) === null) out.spacing = scheduleSpacing;
+    else warnings.push(`${solver.label} cannot use the ${scheduleSpacing} schedule (it steps on whole training timesteps); the spacing from the settings is used`);
+  }
+  // This studio's own field names the spacing exactly (also explicit timesteps): it wins.
+  take('Spacing', 'spacing', (v) => {
+    if ((SPACINGS as readonly string[]).includes(v)) return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return undefined;
     }
-  }
+  });
+  readEta(fields, solver, out, used, warnings);
 
   const ignored = Object.keys(fields).filter((k) => !used.has(k));
   if (ignored.length > 0) warnings.push(`ignored fields this studio does not use: ${ignored.join(', ')}`);
