@@ -226,7 +226,30 @@ describe.sequential('the served studio', () => {
     expect(await page.getByTestId('steps').inputValue()).toBe('13');
     expect(await page.getByTestId('guidance').inputValue()).toBe('3.5');
     expect(await page.getByTestId('seed').inputValue()).toBe('1234');
-    await expect.poll(() => page.locator('[data-testid="toast"][data-kind="warn"]').allTextContents().then((t) => t.join('\n'))).toMatch(/karras schedule is not available/);
+    // A1111's "DPM++ 2M Karras" is DPM-Solver++(2M) on the karras spacing
+    expect(await page.getByTestId('spacing-select').inputValue()).toBe('karras');
     expect(await page.getByTestId('drop-overlay').count()).toBe(0);
   }, 30_000);
+
+  test('the classical samplers: DPM++ 2M on karras and Euler a generate and show in the gallery; DDIM moves karras away and says so', async () => {
+    await page.getByTestId('task-select').selectOption('txt2img');
+    const before = await galleryCount();
+    await page.getByTestId('solver-select').selectOption('dpmpp2m');
+    await page.getByTestId('spacing-select').selectOption('karras');
+    await setRange('steps', 8);
+    await page.getByTestId('generate').click();
+    await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 1);
+    await expect.poll(() => page.getByTestId('result-info').textContent()).toMatch(/DPM-Solver\+\+\(2M\), 8 steps/);
+    await page.getByTestId('solver-select').selectOption('euler-a');
+    expect(await page.getByTestId('spacing-select').inputValue()).toBe('karras');
+    expect(await page.getByTestId('stochastic-note').count()).toBe(1);
+    await page.getByTestId('generate').click();
+    await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 2);
+    await expect.poll(() => page.getByTestId('result-info').textContent()).toMatch(/Euler a, 8 steps/);
+    await page.getByTestId('gallery-item').first().click();
+    await expect.poll(() => page.getByTestId('gallery-detail').locator('dl').textContent()).toMatch(/Solver\s*Euler a \(euler-a\)[\s\S]*Spacing\s*karras/);
+    await page.getByTestId('solver-select').selectOption('ddim');
+    expect(await page.getByTestId('spacing-note').textContent()).toMatch(/^DDIM steps on whole training timesteps and cannot use the karras spacing; spacing karras → \w+$/);
+    expect(await page.getByTestId('eta').inputValue()).toBe('0');
+  }, 90_000);
 });

@@ -97,8 +97,42 @@ test('re-run with changes records a child of the original, with the changes and 
   expect(child.fingerprintChanges).toEqual([]);
   expect(child.identicalToParent).toBeUndefined(); // different settings: no comparison
   expect(app.gallery.children(original.id).map((c) => c.id)).toEqual([child.generation.id]);
-  await expect(app.service.handle('rerun', { id: original.id, changes: { solver: 'euler' } })).rejects.toThrow(/changes\.solver/);
+  await expect(app.service.handle('rerun', { id: original.id, changes: { solver: 'euler-x' } })).rejects.toThrow(/changes\.solver/);
   await expect(app.service.handle('rerun', { id: 99999 })).rejects.toThrow(/no generation 99999/);
+});
+
+test('Euler a on karras (fresh noise from the seed\'s generator at every step) is stored, listed, shown, and re-runs pixel-identically', async () => {
+  const ancestral: Settings = { ...settings, solver: 'euler-a', spacing: 'karras', steps: 12, seed: 2024, width: 8, height: 8 };
+  const { jobId } = (await app.service.handle('generate', { modelId: exact8, settings: ancestral })) as { jobId: string };
+  const done = await waitFor('done', jobId);
+  expect(done.generation).toMatchObject({ solver: 'euler-a', steps: 12, seed: 2024, cost: { nfe: 12 } });
+  expect(done.generation.settings).toEqual(ancestral);
+  const listed = (await app.service.handle('listGallery', { solver: 'euler-a' })) as { items: GenerationRecord[] };
+  expect(listed.items.map((i) => i.id)).toContain(done.generation.id);
+  expect(((await app.service.handle('getGeneration', { id: done.generation.id })) as GenerationRecord).settings).toEqual(ancestral);
+
+  const rerun = (await app.service.handle('rerun', { id: done.generation.id })) as { jobId: string };
+  const again = await waitFor('done', rerun.jobId);
+  expect(again.generation.settings).toEqual(ancestral);
+  expect(again.identicalToParent).toBe(true);
+  expect(Buffer.from(decodePng(again.image).data).equals(Buffer.from(decodePng(done.image).data))).toBe(true);
+  // The step noise is the seed's: another seed gives another picture.
+  const other = (await app.service.handle('rerun', { id: done.generation.id, changes: { seed: 2025 } })) as { jobId: string };
+  const reseeded = await waitFor('done', other.jobId);
+  expect(Buffer.from(decodePng(reseeded.image).data).equals(Buffer.from(decodePng(done.image).data))).toBe(false);
+});
+
+test('DDIM with eta keeps its eta in the gallery and re-runs pixel-identically', async () => {
+  const noisy: Settings = { ...settings, solver: 'ddim', eta: 0.6, steps: 10, seed: 99, width: 8, height: 8 };
+  const { jobId } = (await app.service.handle('generate', { modelId: exact8, settings: noisy })) as { jobId: string };
+  const done = await waitFor('done', jobId);
+  expect(done.generation.settings).toEqual(noisy);
+  const rerun = (await app.service.handle('rerun', { id: done.generation.id })) as { jobId: string };
+  const again = await waitFor('done', rerun.jobId);
+  expect(again.identicalToParent).toBe(true);
+  expect(Buffer.from(decodePng(again.image).data).equals(Buffer.from(decodePng(done.image).data))).toBe(true);
+  const still = (await app.service.handle('rerun', { id: done.generation.id, changes: { eta: 0 } })) as { jobId: string };
+  expect(Buffer.from(decodePng((await waitFor('done', still.jobId)).image).data).equals(Buffer.from(decodePng(done.image).data))).toBe(false);
 });
 
 test('when the engine differs from the original\'s, the re-run\'s done event says what changed', async () => {
