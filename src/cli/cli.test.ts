@@ -316,9 +316,8 @@ describe('the gallery from the command line', () => {
     const png = encodePng({ width: 8, height: 8, channels: 4, data: new Uint8Array(256).fill(128) }, { text: { parameters } });
     writeFileSync(path.join(dir, 'a1111.png'), png);
     const read = json(run('import', 'a1111.png', '--json'));
-    expect(read).toMatchObject({ source: 'a1111', model: { id: exact8 }, settings: { solver: 'dpmpp2m', steps: 9, seed: 4242, width: 8, height: 8, guidance: 1, prompt: '' } });
+    expect(read).toMatchObject({ source: 'a1111', model: { id: exact8 }, settings: { solver: 'dpmpp2m', spacing: 'karras', steps: 9, seed: 4242, width: 8, height: 8, guidance: 1, prompt: '' } });
     const warnings = read.warnings.join('\n');
-    expect(warnings).toMatch(/karras schedule is not available/);
     expect(warnings).toMatch(/not the model file that made this PNG/);
     expect(warnings).toMatch(/Hires upscale/);
     expect(warnings).toMatch(/no text encoder; the prompt was dropped/);
@@ -329,10 +328,10 @@ describe('the gallery from the command line', () => {
     const ran = json(run('import', 'a1111.png', '--run', '--json'));
     expect(show(ran.generation.generationId)).toMatchObject({ solver: 'dpmpp2m', steps: 9, seed: 4242, modelId: exact8 });
 
-    writeFileSync(path.join(dir, 'elsewhere.png'), encodePng({ width: 8, height: 8, channels: 4, data: new Uint8Array(256) }, { text: { parameters: 'a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512, Model: v1-5-pruned-emaonly' } }));
+    writeFileSync(path.join(dir, 'elsewhere.png'), encodePng({ width: 8, height: 8, channels: 4, data: new Uint8Array(256) }, { text: { parameters: 'a cat\nSteps: 20, Sampler: DPM++ 2M SDE, CFG scale: 7, Seed: 1, Size: 512x512, Model: v1-5-pruned-emaonly' } }));
     const other = json(run('import', 'elsewhere.png', '--model', exact8, '--json'));
     expect(other.model.id).toBe(exact8);
-    expect(other.warnings.join('\n')).toMatch(/made with "v1-5-pruned-emaonly"; using Exact Gaussian mixture 3x8x8 as asked[\s\S]*Euler a" has no counterpart[\s\S]*only makes 8x8 images/);
+    expect(other.warnings.join('\n')).toMatch(/made with "v1-5-pruned-emaonly"; using Exact Gaussian mixture 3x8x8 as asked[\s\S]*DPM\+\+ 2M SDE" has no counterpart[\s\S]*only makes 8x8 images/);
   });
 
   test.each([
