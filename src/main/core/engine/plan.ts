@@ -67,6 +67,18 @@ export interface SamplingPlan {
   readonly initNoiseSigma: number | null;
 }
 
+/** What a step derives from its two noise levels sigma-bar (sb) and sigma-bar of the next point (sbPrev). */
+function sigmaFields(sb: number, sbPrev: number): Pick<PlannedStep, 'sb' | 'sbPrev' | 'delta' | 'abarMid' | 'lambda' | 'lambdaPrev'> {
+  return {
+    sb,
+    sbPrev,
+    delta: sbPrev - sb,
+    abarMid: abarFromSigmaBar((sb + sbPrev) / 2),
+    lambda: -Math.log(sb),
+    lambdaPrev: sbPrev === 0 ? Infinity : -Math.log(sbPrev),
+  };
+}
+
 export function makePlan(alphasCumprod: Float64Array, timesteps: readonly number[], setAlphaToOne: boolean): SamplingPlan {
   const finalAbar = setAlphaToOne ? 1 : alphasCumprod[0];
   const n = timesteps.length;
@@ -88,12 +100,7 @@ export function makePlan(alphasCumprod: Float64Array, timesteps: readonly number
       sqrtAbarPrev: Math.sqrt(abarPrev),
       sqrtOneMinusAbar: Math.sqrt(1 - abar),
       sqrtOneMinusAbarPrev: Math.sqrt(1 - abarPrev),
-      sb,
-      sbPrev,
-      delta: sbPrev - sb,
-      abarMid: abarFromSigmaBar((sb + sbPrev) / 2),
-      lambda: -Math.log(sb),
-      lambdaPrev: sbPrev === 0 ? Infinity : -Math.log(sbPrev),
+      ...sigmaFields(sb, sbPrev),
     };
   });
   return { timesteps: [...timesteps], steps, finalAbar, initNoiseSigma: null };
@@ -130,12 +137,7 @@ export function makeSigmaPlan(grid: SigmaGrid, trainingAbar: Float64Array, initN
       sqrtAbarPrev,
       sqrtOneMinusAbar: sb * sqrtAbar,
       sqrtOneMinusAbarPrev: sbPrev * sqrtAbarPrev,
-      sb,
-      sbPrev,
-      delta: sbPrev - sb,
-      abarMid: abarFromSigmaBar((sb + sbPrev) / 2),
-      lambda: -Math.log(sb),
-      lambdaPrev: sbPrev === 0 ? Infinity : -Math.log(sbPrev),
+      ...sigmaFields(sb, sbPrev),
     };
   });
   return { timesteps: [...grid.timesteps], steps, finalAbar: 1, initNoiseSigma };

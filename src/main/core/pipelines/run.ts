@@ -91,7 +91,6 @@ export async function runPipeline(settings: Settings, inputs: PipelineInputs, pa
   // only the last int(steps * strength) steps, from the picture noised to the first of them.
   let x: Float32Array = Float32Array.from(noise);
   let skipSteps = 0;
-  let start: StartingPicture | undefined;
   let picture: Float32Array | undefined;
   let initState: Float32Array | undefined;
   let masks: InpaintMasks | undefined;
@@ -99,7 +98,6 @@ export async function runPipeline(settings: Settings, inputs: PipelineInputs, pa
     picture = space.pictureTensor(requireSized(inputs.initImage, 'initImage', task === 'inpaint' ? 'the picture to inpaint' : 'the starting picture', W, H));
     if (task === 'inpaint') {
       masks = inpaintMasks(requireSized(inputs.mask, 'mask', 'the mask', W, H, 'white = repaint, black = keep'), space.factor);
-      start = { picture, masks };
     }
     skipSteps = stepsToSkip(settings.steps, settings.strength);
     initState = await space.encode(picture);
@@ -122,7 +120,7 @@ export async function runPipeline(settings: Settings, inputs: PipelineInputs, pa
   const onStep = inputs.onStep;
 
   const result = await sample({
-    predictor: await parts.predictor(start),
+    predictor: await parts.predictor(masks && picture ? { picture, masks } : undefined),
     classifier: parts.classifier,
     scheduler: parts.scheduler,
     shape: space.shape,
