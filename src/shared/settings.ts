@@ -56,7 +56,7 @@ export const MIN_STEPS = 3;
 
 /** Why a step count cannot run, or null. */
 export function stepCountProblem(steps: number): string | null {
-  return steps < MIN_STEPS ? `steps: at least ${MIN_STEPS} (got ${steps}); with fewer the first step jumps from pure noise to the finished picture and the model cannot make that jump` : null;
+  return steps < MIN_STEPS ? `at least ${MIN_STEPS} (got ${steps}); with fewer the first step jumps from pure noise to the finished picture and the model cannot make that jump` : null;
 }
 
 /**
