@@ -27,10 +27,15 @@ export const fingerprintSchema: z.ZodType<Fingerprint> = z
   })
   .strict();
 
-/** Bump when a change to the engine can change an image made from the same settings. */
-export const ENGINE_VERSION = '0.1.0';
-/** The seed -> initial-noise implementation (src/main/core/engine/noise). */
-export const NOISE_GENERATOR = 'torch.randn CPU (MT19937, AVX2 Box-Muller), float32';
+/**
+ * Bump when a change to the engine can change an image made from the same settings.
+ * 0.2.0: dpmpp2m and unipc2 moved from the paper's linspace grid to diffusers' own timesteps,
+ * integer timestep inputs are truncated as diffusers' ONNX pipelines do, and stochastic
+ * samplers draw their noise from the seed's stream.
+ */
+export const ENGINE_VERSION = '0.2.0';
+/** The seed -> noise implementation (src/main/core/engine/noise): the initial noise, then every ancestral draw from the same stream. */
+export const NOISE_GENERATOR = 'torch.randn CPU (MT19937, AVX2 Box-Muller), float32; ancestral draws continue the stream';
 
 export function makeFingerprint(run: { onnxruntimeVersion: string; provider: string; modelHashes: Record<string, string> }): Fingerprint {
   return {

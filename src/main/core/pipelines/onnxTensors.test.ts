@@ -26,6 +26,10 @@ describe('timestep inputs follow the model metadata', () => {
     expect(timestepFeed({ name: 'timestep', type: 'float32', shape: [] }, 7, 2).dims).toEqual([]);
     expect(timestepFeed({ name: 'timestep', type: 'float32', shape: ['batch', 'one'] }, 7, 2).dims).toEqual([2, 1]);
     expect(timestepFeed({ name: 'timestep', type: 'int32', shape: [1, 1] }, 7.4, 2).data).toEqual(Int32Array.from([7]));
+    // The nearest step, half to even (as ONNX Round): 52.58 -> 53, 52.5 -> 52, 53.5 -> 54.
+    expect(timestepFeed({ name: 'timestep', type: 'int32', shape: [3] }, 52.58, 3).data).toEqual(Int32Array.from([53, 53, 53]));
+    expect(timestepFeed({ name: 'timestep', type: 'int64', shape: [1] }, 52.5, 1).data).toEqual(BigInt64Array.from([52n]));
+    expect(timestepFeed({ name: 'timestep', type: 'int64', shape: [1] }, 53.5, 1).data).toEqual(BigInt64Array.from([54n]));
     const half = timestepFeed({ name: 'timestep', type: 'float16', shape: ['batch'] }, 999, 2);
     expect(Array.from(tensorToFloat32(half, 'timestep'))).toEqual([999, 999]);
     expect(() => timestepFeed({ name: 'timestep', type: 'string', shape: [1] }, 7, 2)).toThrow(/type string/);
