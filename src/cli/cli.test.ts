@@ -264,6 +264,26 @@ describe('the gallery from the command line', () => {
     expect(count()).toBe(before + 1);
   });
 
+  test('--batch 3 records three images with seeds S, S+1, S+2, each the same as a run of its seed alone', () => {
+    const before = count();
+    const r = run('generate', '--model', exact8, '--solver', 'ddim', '--steps', '5', '--seed', '30', '--batch', '3', '--out', 'batch.png', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const reports = r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(reports.map((x) => x.settings.seed)).toEqual([30, 31, 32]);
+    expect(count()).toBe(before + 3);
+    const ids = reports.map((x) => x.generationId);
+    expect(new Set(ids).size).toBe(3);
+    for (const [i, seed] of [30, 31, 32].entries()) {
+      expect(show(ids[i]).seed).toBe(seed);
+      expect(readFileSync(path.join(dir, `batch-${seed}.png`)).equals(readFileSync(show(ids[i]).image))).toBe(true);
+    }
+    const alone = json(run('generate', '--model', exact8, '--solver', 'ddim', '--steps', '5', '--seed', '31', '--no-gallery', '--out', 'alone31.png', '--json'));
+    expect(alone.settings.seed).toBe(31);
+    expect(readFileSync(path.join(dir, 'alone31.png')).equals(readFileSync(path.join(dir, 'batch-31.png')))).toBe(true);
+    expect(run('generate', '--model', exact8, '--batch', '2', '--dump-x0', 'x.npy').stderr).toMatch(/--dump-x0 writes one file/);
+    expect(run('generate', '--model', exact8, '--batch', '65').stderr).toMatch(/--batch must be at most 64/);
+  });
+
   test('list pages, searches and filters; show prints the settings', () => {
     const all = json(run('gallery', 'list', '--json', '--limit', '2'));
     expect(all.items).toHaveLength(2);

@@ -2,6 +2,7 @@
  * split-studio: the command line. Drives the same engine and pipelines as the studio.
  * Bad input exits with code 2 and one line on stderr, and leaves no partial output file.
  */
+import { MAX_BATCH_COUNT, batchSeeds } from '../shared/batch';
 import type { Settings } from '../shared/contract';
 import { tasksOfKind } from '../shared/modelSettings';
 import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, SPACINGS, TASKS } from '../shared/settings';
@@ -36,6 +37,7 @@ const GENERATE_OPTIONS = `  --model DIR            model folder (default: the em
   --task ${TASKS.join('|')}
   --init-image FILE.png  --strength S             --mask FILE.png   --consistency-scale S
   --clip-x0 on|off       --provider cuda,dml,cpu  --out FILE.png    --json
+  --batch N              N images, seeds S, S+1, ... (each recorded; --out x.png writes x-SEED.png)
   --no-gallery           do not record the image in the gallery (then --out defaults to split-studio-SEED.png)`;
 
 const NOISE_OPTIONS = '--seed S --shape 1,4,64,64 --out FILE.npy';
@@ -61,7 +63,7 @@ export const GENERATE: CommandSpec = {
   values: [
     'model', 'prompt', 'negative', 'class', 'classifier-scale', 'solver', 'steps', 'guidance', 'seed', 'width', 'height', 'spacing',
     'timesteps', 'init-noise', 'dump-x0', 'init-image', 'strength', 'mask', 'task', 'clip-x0', 'provider', 'out', 'condition-at',
-    'consistency-scale', 'eta',
+    'consistency-scale', 'eta', 'batch',
   ],
   switches: ['json', 'no-gallery'],
 };
@@ -129,9 +131,18 @@ async function generate(argv: string[]): Promise<void> {
   }
   if (settings.clipX0 !== null && folder.kind !== 'pixel') throw new UsageError('--clip-x0 applies to pixel-space models only');
   const providers = providersFlag(flags);
+  const count = numberFlag(flags, 'batch', { integer: true, min: 1, max: MAX_BATCH_COUNT }) ?? 1;
+  let seeds: number[];
+  try {
+    seeds = batchSeeds(settings.seed, count);
+  } catch (error) {
+    throw new UsageError(`--batch ${count}: ${(error as Error).message}`);
+  }
+  if (count > 1 && flags.has('init-noise')) throw new UsageError('--init-noise fixes the noise, so every image of a --batch would be the same; give one or the other');
+  if (count > 1 && flags.has('dump-x0')) throw new UsageError('--dump-x0 writes one file; it cannot be used with --batch');
   // With the gallery the image is kept there; a copy elsewhere only when asked for (--out).
   const outName = stringFlag(flags, 'out') ?? (flags.has('no-gallery') ? `split-studio-${settings.seed}.png` : undefined);
-  const outFile = outName === undefined ? undefined : checkOutputPath(outName, '--out');
+  const outFiles = outName === undefined ? undefined : seeds.map((seed) => checkOutputPath(count > 1 ? batchFileName(outName, seed) : outName, '--out'));
   const dumpFile = flags.has('dump-x0') ? checkOutputPath(stringFlag(flags, 'dump-x0')!, '--dump-x0') : undefined;
   const initNoiseFile = stringFlag(flags, 'init-noise');
   let initNoise: Float32Array | undefined;
@@ -151,7 +162,7 @@ async function generate(argv: string[]): Promise<void> {
   if (initImage && settings.task === 'txt2img') throw new UsageError('--init-image needs --task img2img, inpaint, colorize or super-resolution');
   const json = flags.has('json');
 
-  const started = performance.now();
+  let started = performance.now();
   const model = await openModel(folder, providers);
   if (!settings.width) settings.width = model.image.width ?? 64;
   if (!settings.height) settings.height = model.image.height ?? 64;
@@ -159,15 +170,27 @@ async function generate(argv: string[]): Promise<void> {
   // Opened before the run, so that a gallery it cannot use fails before any work.
   const gallery = flags.has('no-gallery') ? null : openGallery();
   try {
-    const result = await sampleImage(model, checked, { initNoise, initImage, mask, showProgress: !json && process.stderr.isTTY });
-    const totalMs = performance.now() - started;
-    const finished = await finish({ gallery, model, settings: checked, result, totalMs, parentId: null, outFile, dumpFile });
-    const report = runReport(model, checked, result, finished, totalMs);
-    if (!json) for (const w of result.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
-    process.stdout.write((json ? JSON.stringify(report) : runLine(report)) + '\n');
+    // A batch: one image per seed, each recorded and reported as it is made (one line, or one
+    // JSON object per line with --json), so an interrupted batch keeps what it finished.
+    for (const [i, seed] of seeds.entries()) {
+      const run = { ...checked, seed };
+      const result = await sampleImage(model, run, { initNoise, initImage, mask, showProgress: !json && process.stderr.isTTY });
+      const totalMs = performance.now() - started;
+      const finished = await finish({ gallery, model, settings: run, result, totalMs, parentId: null, outFile: outFiles?.[i], dumpFile });
+      const report = runReport(model, run, result, finished, totalMs);
+      if (!json) for (const w of result.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
+      process.stdout.write((json ? JSON.stringify(report) : runLine(report)) + '\n');
+      started = performance.now();
+    }
   } finally {
     gallery?.close();
   }
+}
+
+/** x.png -> x-SEED.png: each image of a batch under its own name, the seed that makes it again. */
+function batchFileName(file: string, seed: number): string {
+  const dot = file.toLowerCase().endsWith('.png') ? file.length - 4 : file.length;
+  return `${file.slice(0, dot)}-${seed}${file.slice(dot)}`;
 }
 
 const MAX_NPY_DIMENSIONS = 32;
