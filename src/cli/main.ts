@@ -4,7 +4,6 @@
  */
 import { MAX_BATCH_COUNT, batchSeeds } from '../shared/batch';
 import type { Settings } from '../shared/contract';
-import { tasksOfKind } from '../shared/modelSettings';
 import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, SPACINGS, TASKS } from '../shared/settings';
 import { SETTINGS_FIELDS, SETTINGS_LIMITS as LIMITS } from '../shared/settingsFields';
 import { CONDITION_PLACEMENTS, SOLVER_IDS } from '../shared/solvers';
@@ -13,12 +12,13 @@ import { isDamage } from '../main/core/gallery/db';
 import { torchRandn } from '../main/core/engine/noise/torchRandn';
 import { encodeNpy, readNpy } from '../main/core/io/npy';
 import { decodePng } from '../main/core/io/png';
-import { defaultModelDir, listModels } from '../main/core/models/catalog';
+import { defaultModelDir } from '../main/core/models/catalog';
 import { firstNonFinite } from '../main/core/pipelines/common';
 import type { RgbaImage } from '../main/core/pipelines/images';
 import { type CommandSpec, HelpRequested, type ParsedFlags, UsageError, checkArgumentLengths, choiceFlag, intListFlag, numberFlag, parseCommand, stringFlag } from './args';
 import { GALLERY_USAGE, galleryCommand } from './gallery';
 import { importCommand } from './import';
+import { MODELS_USAGE, modelsCommand } from './models';
 import {
   MAX_NPY_BYTES, checkOutputPath, checkSettings, finish, modelFolder, openGallery, openModel, providersFlag, readInputFile, runLine, runReport, sampleImage, stageFile,
 } from './run';
@@ -49,14 +49,16 @@ commands:
   gallery    list, show, re-run and export generations    (split-studio gallery --help)
   import     read the settings of a PNG (this studio's or AUTOMATIC1111's); --run generates with them
   noise      write torch-compatible seeded noise to a .npy file
-  models     list the models found  [--json]
+  models     list the installed models; models add DIR, models remove ID  (split-studio models --help)
 
 generate options:
 ${GENERATE_OPTIONS}
 
 noise options: ${NOISE_OPTIONS}
 
-${GALLERY_USAGE}`;
+${GALLERY_USAGE}
+
+${MODELS_USAGE}`;
 
 export const GENERATE: CommandSpec = {
   help: `usage: split-studio generate [options]   make an image and record it in the gallery\n\n${GENERATE_OPTIONS}`,
@@ -72,8 +74,6 @@ const NOISE: CommandSpec = {
   help: `usage: split-studio noise ${NOISE_OPTIONS}   torch-compatible seeded noise as a .npy file`,
   values: ['seed', 'shape', 'out'],
 };
-
-const MODELS: CommandSpec = { help: 'usage: split-studio models [--json]   the models found', switches: ['json'] };
 
 function readPngFlag(flags: ParsedFlags, name: string): RgbaImage | undefined {
   const file = stringFlag(flags, name);
@@ -211,34 +211,6 @@ function noise(argv: string[]): void {
   stageFile(out, encodeNpy(torchRandn(seed, shape), shape), '--out').commit();
 }
 
-function models(argv: string[]): void {
-  const { flags } = parseCommand(argv, MODELS);
-  const entries = listModels().map((e) => ({
-    dir: e.dir,
-    ...(e.error
-      ? { error: e.error }
-      : {
-          name: e.folder!.name,
-          kind: e.folder!.kind,
-          className: e.folder!.className,
-          predictionType: e.folder!.scheduler.predictionType,
-          classifier: e.folder!.classLabels ?? null,
-          textEncoder: Boolean(e.folder!.textEncoderPath),
-          tasks: tasksOfKind(e.folder!.kind),
-          defaults: e.folder!.defaults,
-        }),
-  }));
-  if (flags.has('json')) {
-    process.stdout.write(JSON.stringify({ models: entries }) + '\n');
-    return;
-  }
-  if (entries.length === 0) process.stdout.write('no models found\n');
-  for (const e of entries) {
-    if ('error' in e) process.stdout.write(`!  ${e.dir}\n   ${e.error}\n`);
-    else process.stdout.write(`${e.name}\n   ${e.dir}\n   ${e.kind}, ${e.predictionType}${e.classifier ? `, classifier: ${e.classifier.join(', ')}` : ''}${e.textEncoder ? ', text' : ''}\n`);
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -251,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
         noise(rest);
         return 0;
       case 'models':
-        models(rest);
+        await modelsCommand(rest);
         return 0;
       case 'gallery':
         await galleryCommand(rest);

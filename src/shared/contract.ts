@@ -70,6 +70,8 @@ const byId = z.object({ id: generationIdSchema }).strict();
 export const operationSchemas = {
   listModels: z.object({}).strict(),
   importModel: z.object({ path: z.string().min(1).max(4096) }).strict(),
+  /** Forgets an added model (its folder and its generations stay); built-in models are refused. */
+  removeModel: z.object({ id: modelIdSchema }).strict(),
   generate: generateRequestSchema,
   cancel: z.object({ jobId: jobIdSchema }).strict(),
   listGallery: z
@@ -121,6 +123,8 @@ export interface ModelSummary {
   /** The scheduler's own timestep spacing (SD folders: leading), the form's starting spacing. */
   spacing: 'linspace' | 'leading' | 'trailing';
   builtin: boolean;
+  /** An exact reference model (closed-form Gaussian mixture): listed apart, for testing solvers, not for pictures. */
+  forTesting?: boolean;
 }
 
 export type { CostReport };
@@ -155,6 +159,8 @@ export interface GenerationDetail extends GenerationRecord {
   deletedAt: string | null;
   /** The image file is gone from the data folder (the row is kept). */
   missing: boolean;
+  /** Its re-runs (children in the lineage) not in the trash, oldest first. */
+  children: number[];
 }
 
 /** Settings read from a PNG, and the model they are for. */
@@ -173,6 +179,8 @@ export interface ImportedSettings {
 export interface OperationOutputs {
   listModels: ModelSummary[];
   importModel: ModelSummary;
+  /** `generationsKept`: how many gallery generations (trash included) were made with it; they stay. */
+  removeModel: { id: string; name: string; generationsKept: number };
   generate: { jobId: string };
   cancel: { cancelled: boolean };
   listGallery: { items: GenerationSummary[]; total: number };

@@ -11,7 +11,7 @@ import type { FieldName } from '../../shared/settingsFields';
 import { expectedCost } from '../../shared/solvers';
 import { ModelFolderError } from '../core/models/modelFolder';
 import { MAIN_MODEL_FILE, modelHashes, shortModelHash } from '../core/models/modelHashes';
-import { type ModelRegistry, summarize } from '../core/models/registry';
+import { type ModelRegistry, ModelRemoveError, summarize } from '../core/models/registry';
 import type { EngineHost } from './engineHost';
 import { makeFingerprint } from '../core/gallery/fingerprint';
 import { type InstalledModel, importPngSettings } from '../core/gallery/importPng';
@@ -89,7 +89,8 @@ export function createStudioService(deps: StudioDeps) {
     const record = deps.gallery.get(id);
     const meta = deps.gallery.meta(id);
     if (!record || !meta) throw new StudioCallError('invalid', `there is no generation ${id}`);
-    return { ...record, favourite: meta.favourite, tags: meta.tags, deletedAt: meta.deletedAt, missing: meta.missing };
+    const children = deps.gallery.children(id).map((c) => c.id);
+    return { ...record, favourite: meta.favourite, tags: meta.tags, deletedAt: meta.deletedAt, missing: meta.missing, children };
   }
 
   /** Runs a gallery edit, mapping the store's errors to call errors, and answers the updated detail. */
@@ -221,10 +222,23 @@ export function createStudioService(deps: StudioDeps) {
         throw error;
       }
       try {
-        return summarize(folder, false, await sizeOf(folder.dir));
+        return summarize(folder, deps.registry.isBuiltin(folder.dir), await sizeOf(folder.dir));
       } catch (error) {
         throw new StudioCallError('invalid', `${path}: ${(error as Error).message}`);
       }
+    },
+    async removeModel({ id }) {
+      let removed;
+      try {
+        removed = deps.registry.remove(id);
+      } catch (error) {
+        if (error instanceof ModelRemoveError) throw new StudioCallError('invalid', error.message);
+        throw error;
+      }
+      sizes.delete(removed.dir);
+      // Its generations keep their rows and files (and their model name); only a re-run needs the model.
+      const generationsKept = deps.gallery.list({ modelId: removed.dir, limit: 1 }).total + deps.gallery.list({ modelId: removed.dir, limit: 1, onlyDeleted: true }).total;
+      return { id: removed.dir, name: removed.name, generationsKept };
     },
     generate: ({ modelId, settings, initImage, mask, parentId }) => startJob(modelId, settings, { initImage, mask, parentId }),
     async cancel({ jobId }) {
@@ -254,6 +268,9 @@ export function createStudioService(deps: StudioDeps) {
     async rerun({ id, changes }) {
       const record = deps.gallery.get(id);
       if (!record) throw new StudioCallError('invalid', `there is no generation ${id}`);
+      if (!deps.registry.find(record.modelId)) {
+        throw new StudioCallError('invalid', `generation ${id} was made with ${record.modelName}, which is not installed (removed, or its folder ${record.modelId} was moved or cannot be read); add that folder again to re-run it`);
+      }
       const settings = { ...record.settings, ...changes };
       if (settings.task !== 'txt2img') throw new StudioCallError('invalid', `re-running a ${settings.task} job needs its input images; use its settings and choose them again`);
       return startJob(record.modelId, settings, { parentId: id });

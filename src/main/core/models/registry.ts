@@ -1,7 +1,8 @@
 /**
  * The models the studio offers: the built-in folders plus the folders the user imported,
  * whose list lives in the data folder (models.json, written atomically). A model's id is
- * its absolute folder path.
+ * its absolute folder path. The studio's service and the CLI's `models` commands both go
+ * through this class, so the two always show the same list.
  */
 import { lstatSync, renameSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,25 @@ import { tasksOfKind } from '../../../shared/modelSettings';
 import { InputFileError, readFileBounded, writeFileAtomic } from '../io/files';
 import { builtinModelDirs } from './catalog';
 import { type ModelFolder, readModelFolder } from './modelFolder';
+
+/** model_index.json's class of the closed-form Gaussian mixtures (resources/exact): references for testing solvers, not picture makers. */
+export const EXACT_MODEL_CLASS = 'SplitStudioExactGaussianMixture';
+
+/** Whether a folder is an exact reference model (listed apart, "for testing solvers"). */
+export function isForTesting(folder: Pick<ModelFolder, 'className'>): boolean {
+  return folder.className === EXACT_MODEL_CLASS;
+}
+
+/** A model the registry will not remove, or one it does not have; the message says which and why. */
+export class ModelRemoveError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelRemoveError';
+  }
+}
+
+/** One imported (added) entry of models.json: its folder, or why it cannot be read now. */
+export type ImportedEntry = { dir: string; folder: ModelFolder; error?: undefined } | { dir: string; folder?: undefined; error: string };
 
 export function summarize(folder: ModelFolder, builtin: boolean, size: { width: number | null; height: number | null }): ModelSummary {
   return {
@@ -26,6 +46,7 @@ export function summarize(folder: ModelFolder, builtin: boolean, size: { width: 
     defaults: folder.defaults,
     spacing: folder.scheduler.timestepSpacing,
     builtin,
+    forTesting: isForTesting(folder),
   };
 }
 
@@ -85,29 +106,85 @@ export class ModelRegistry {
     }
   }
 
+  /**
+   * The imported folders as listed, each read now or with the reason it cannot be (moved,
+   * unplugged drive). A built-in folder imported again is left out: it is listed once, as built-in.
+   */
+  imported(): ImportedEntry[] {
+    const builtin = new Set(builtinModelDirs());
+    return this.importedDirs()
+      .filter((dir) => !builtin.has(dir))
+      .map((dir) => {
+        try {
+          return { dir, folder: readModelFolder(dir) };
+        } catch (error) {
+          return { dir, error: (error as Error).message };
+        }
+      });
+  }
+
   /** Built-in first, then imported; folders that fail to read are skipped (import reports errors). */
   folders(): { folder: ModelFolder; builtin: boolean }[] {
     const out: { folder: ModelFolder; builtin: boolean }[] = [];
     for (const dir of builtinModelDirs()) out.push({ folder: readModelFolder(dir), builtin: true });
-    for (const dir of this.importedDirs()) {
-      try {
-        out.push({ folder: readModelFolder(dir), builtin: false });
-      } catch {
-        // listed but unreadable now (moved, unplugged drive): not offered, kept in the list
-      }
-    }
+    // listed but unreadable now: not offered, kept in the list (the drive may come back)
+    for (const entry of this.imported()) if (entry.folder) out.push({ folder: entry.folder, builtin: false });
     return out;
+  }
+
+  isBuiltin(id: string): boolean {
+    return builtinModelDirs().includes(id);
   }
 
   find(id: string): ModelFolder | undefined {
     return this.folders().find((f) => f.folder.dir === id)?.folder;
   }
 
-  /** Validates the folder (throws ModelFolderError naming the problem) and remembers it. */
+  /** Validates the folder (throws ModelFolderError naming the problem) and remembers it (a built-in one needs no entry). */
   import(dir: string): ModelFolder {
     const folder = readModelFolder(dir);
     const list = this.importedDirs();
-    if (!list.includes(folder.dir)) writeFileAtomic(this.listFile, JSON.stringify({ imported: [...list, folder.dir] }, null, 2));
+    if (!list.includes(folder.dir) && !this.isBuiltin(folder.dir)) this.writeList([...list, folder.dir]);
     return folder;
+  }
+
+  /**
+   * Forgets an added model: its entry leaves models.json; its folder and the generations made
+   * with it stay where they are. `id` is the folder path (as listed; a relative path is taken
+   * from the working folder). Built-in models, the exact reference models among them, are
+   * refused, as is an id that is not on the list; the message says which.
+   */
+  remove(id: string): { dir: string; name: string } {
+    const dir = path.resolve(id);
+    if (this.isBuiltin(dir)) {
+      let name = path.basename(dir);
+      let testing = false;
+      try {
+        const folder = readModelFolder(dir);
+        name = folder.name;
+        testing = isForTesting(folder);
+      } catch {
+        // the name is only for the message
+      }
+      throw new ModelRemoveError(
+        testing
+          ? `${name} is an exact reference model shipped with the studio for testing solvers; it cannot be removed`
+          : `${name} is built into the studio and cannot be removed; only added models can be`,
+      );
+    }
+    const list = this.importedDirs();
+    if (!list.includes(dir)) throw new ModelRemoveError(`${id} is not an added model (the added models are the folders imported with Add)`);
+    let name = path.basename(dir);
+    try {
+      name = readModelFolder(dir).name;
+    } catch {
+      // an unreadable folder (moved, unplugged) can be removed too; its folder name stands in
+    }
+    this.writeList(list.filter((d) => d !== dir));
+    return { dir, name };
+  }
+
+  private writeList(dirs: string[]): void {
+    writeFileAtomic(this.listFile, JSON.stringify({ imported: dirs }, null, 2));
   }
 }
