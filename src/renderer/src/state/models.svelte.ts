@@ -1,4 +1,5 @@
-import type { ModelSummary, StudioApi } from '../../../shared/contract';
+import type { ModelSummary, OperationOutputs, StudioApi } from '../../../shared/contract';
+import { groupModels } from '../../../shared/modelDescription';
 import { DisconnectedError, toCallError } from '../transport';
 
 /** The installed models and the one the form is for. */
@@ -6,10 +7,14 @@ export class ModelsState {
   list = $state.raw<ModelSummary[]>([]);
   selectedId = $state<string | null>(null);
   selected = $derived(this.list.find((m) => m.id === this.selectedId) ?? null);
+  /** The picker's two groups: models that make pictures, then the exact reference models (for testing solvers). */
+  groups = $derived(groupModels(this.list));
   loading = $state(false);
   loadError = $state<string | null>(null);
   importing = $state(false);
   importError = $state<string | null>(null);
+  removing = $state(false);
+  removeError = $state<string | null>(null);
   readonly #api: StudioApi;
 
   constructor(api: StudioApi) {
@@ -21,7 +26,7 @@ export class ModelsState {
     this.loadError = null;
     try {
       this.list = await this.#api.listModels({});
-      if (!this.list.some((m) => m.id === this.selectedId)) this.selectedId = this.list[0]?.id ?? null;
+      if (!this.list.some((m) => m.id === this.selectedId)) this.selectedId = this.#firstId();
     } catch (error) {
       // A closed connection is the banner's to report.
       if (!(error instanceof DisconnectedError)) this.loadError = toCallError(error).message;
@@ -49,6 +54,34 @@ export class ModelsState {
     } finally {
       this.importing = false;
     }
+  }
+
+  /**
+   * Forgets an added model. When it was the selected one, the selection moves to the first
+   * model that makes pictures (`reselected` says so: the form must follow). On failure the
+   * service's message (a built-in model, one no longer listed) is kept for the picker.
+   */
+  async remove(id: string): Promise<{ removed: OperationOutputs['removeModel']; reselected: boolean } | null> {
+    this.removing = true;
+    this.removeError = null;
+    try {
+      const removed = await this.#api.removeModel({ id });
+      this.list = this.list.filter((m) => m.id !== removed.id);
+      const reselected = this.selectedId === removed.id;
+      if (reselected) this.selectedId = this.#firstId();
+      return { removed, reselected };
+    } catch (error) {
+      this.removeError = toCallError(error).message;
+      return null;
+    } finally {
+      this.removing = false;
+    }
+  }
+
+  /** A model that makes pictures, else any: what the picker starts on. */
+  #firstId(): string | null {
+    const { pictures, testing } = groupModels(this.list);
+    return (pictures[0] ?? testing[0])?.id ?? null;
   }
 
   byId(id: string): ModelSummary | null {

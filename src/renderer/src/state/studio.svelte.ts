@@ -1,4 +1,5 @@
 import type { GenerationRecord, ImportedSettings, Settings, StudioApi } from '../../../shared/contract';
+import { modelLine } from '../../../shared/modelDescription';
 import { MAX_IMPORT_PNG_BYTES } from '../../../shared/settings';
 import type { Png } from '../lib/images';
 import { type Connection, type ConnectionStatus, DisconnectedError, connectionOf, toCallError } from '../transport';
@@ -79,7 +80,17 @@ export class Studio {
     const model = await this.models.import(path);
     if (!model) return false;
     this.selectModel(model.id);
-    this.toasts.push('info', `added ${model.name}`);
+    this.toasts.push('info', `Added ${modelLine(model)}`);
+    return true;
+  }
+
+  /** Forgets an added model (the picker asked first); the form follows if it was the selected one. */
+  async removeModel(id: string): Promise<boolean> {
+    const result = await this.models.remove(id);
+    if (!result) return false;
+    if (result.reselected) this.form.applyModel(this.models.selected);
+    const { name, generationsKept: kept } = result.removed;
+    this.toasts.push('info', `Removed ${name}${kept > 0 ? `; its ${kept === 1 ? 'generation stays' : `${kept} generations stay`} in the gallery` : ''}`);
     return true;
   }
 

@@ -12,10 +12,26 @@ export interface HarnessApi {
   exportMask(): Promise<number[] | null>;
   /** Mounts the sampler controls for `model`, starting from its defaults plus `settings`. */
   mountSolverControls(model: ModelSummary | null, settings?: Partial<Settings>): void;
+  /** Mounts the model picker of a real Studio whose API is a fake over `setup`'s models (the picker's own props, wired as App wires them). */
+  mountModelPicker(setup: FakeModelsApi): Promise<void>;
+  /** What the picker's studio did: the API calls made since mounting, its toasts, the selected model and the listed ids. */
+  modelPickerState(): { calls: { op: string; input: unknown }[]; toasts: string[]; selectedId: string | null; listed: string[] };
   /** The form's current settings (what a run would use). */
   values(): Settings;
   /** Changes settings from outside the component (as other panels or the gallery do). */
   setValues(settings: Partial<Settings>): void;
+}
+
+/** The fake API's models: listed at first, added by importModel (keyed by id = path), and the answers it gives. */
+export interface FakeModelsApi {
+  installed: ModelSummary[];
+  addable: ModelSummary[];
+  /** The message importModel fails with for any other path. */
+  importError: string;
+  /** What removeModel answers as the generations kept. */
+  generationsKept: number;
+  /** When set, removeModel fails with this message (as the service refuses a model it does not list). */
+  removeError?: string;
 }
 
 /** Where the page keeps it: `(globalThis as unknown as HarnessGlobal).harness`. */
