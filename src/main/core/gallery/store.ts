@@ -5,10 +5,11 @@
  *
  * Crash safety: add() writes both files (temp file + rename) before the row is inserted, and
  * removes them if the insert fails; a crash in between leaves only files without a row, which
- * reconcile() (run by open()) moves to recovered/. emptyTrash() deletes a row's files before
- * the row, so a crash there leaves only trashed rows without files, which reconcile marks
- * missing. A row is never dropped because its file is gone, and a file is never deleted
- * because its row is gone.
+ * reconcile moves to recovered/ (run by open(): at once, or in slices after it returns, see
+ * GalleryOptions.reconcile; reconcile.ts says why a pass is right while rows are being added).
+ * emptyTrash() deletes a row's files before the row, so a crash there leaves only trashed rows
+ * without files, which reconcile marks missing. A row is never dropped because its file is
+ * gone, and a file is never deleted because its row is gone.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -20,10 +21,10 @@ import { DatabaseDamagedError, isDamage, openDatabase, type Database } from './d
 import { fingerprintSchema } from './fingerprint';
 import { encodeGalleryImage } from './galleryImage';
 import { DATABASE_FILE, FILE_NAME_RE, galleryDirs, listFiles, newImageName } from './layout';
-import { reconcileFiles } from './reconcile';
+import { reconcileFiles, reconcileSteps, runInSlices } from './reconcile';
 import { rebuildFromImages } from './recover';
 import { checked, costSchema, parseStored, warningsSchema } from './schemas';
-import { listFilter, pageOf } from './search';
+import { ModelNames, listFilter, pageOf } from './search';
 import { type FileRow, type GenerationRow, type Statements, type SummaryRow, generationRow, listStatements, prepareStatements, toSummary } from './sql';
 import { type EncodedImage, type GalleryOptions, type GenerationMeta, type ListQuery, type ListResult, type NewGeneration, type ReconcileReport, type RecoverOptions, type RecoverReport, GalleryError } from './types';
 
@@ -55,8 +56,23 @@ export class GalleryStore {
   readonly imagesDir: string;
   readonly thumbnailsDir: string;
   readonly recoveredDir: string;
-  /** The report of the reconcile run by open(). */
-  readonly openReport: ReconcileReport;
+  /**
+   * The report of the pass open() ran at once (reconcile: 'now'); with 'background', or after
+   * a failed pass, `reconciled` (this getter throws rather than give a report that was not made).
+   */
+  get openReport(): ReconcileReport {
+    if (!this.#openReport) throw new Error("this gallery's reconcile runs in the background: await its `reconciled` instead of openReport");
+    return this.#openReport;
+  }
+  /**
+   * The report of the pass open() started: resolved at once with reconcile: 'now'; when the
+   * last slice is done with 'background'; null if the store was closed first. Rejects when the
+   * pass failed (a damaged database: DatabaseDamagedError).
+   */
+  readonly reconciled: Promise<ReconcileReport | null>;
+  #openReport: ReconcileReport | null = null;
+  /** Model names for the search box (search.ts). */
+  private readonly modelNames: ModelNames;
   private readonly now: () => Date;
   private readonly graceMs: number;
   private readonly hooks: NonNullable<GalleryOptions['hooks']>;
@@ -73,11 +89,36 @@ export class GalleryStore {
     this.graceMs = options.orphanGraceMs ?? 60_000;
     this.hooks = options.hooks ?? {};
     this.s = prepareStatements(db);
-    this.openReport = this.reconcile();
+    this.modelNames = new ModelNames(db);
+    if (options.reconcile === 'background') {
+      this.reconciled = this.reconcileInBackground(options.sliceMs);
+      this.reconciled.catch(() => {}); // the pass's failure is the caller's to read, never an unhandled rejection
+    } else {
+      this.#openReport = this.reconcile();
+      this.reconciled = Promise.resolve(this.#openReport);
+    }
   }
 
   /**
-   * Opens (creating) the gallery in `dataDir` and reconciles files with rows. A database that
+   * The background pass: reconcile, then the model names search reads, in slices that give
+   * the event loop a turn every few ms, until done or close().
+   */
+  private async reconcileInBackground(sliceMs: number | undefined): Promise<ReconcileReport | null> {
+    const stopped = () => !this.db.open;
+    try {
+      const report = await runInSlices(reconcileSteps(this.reconcileContext()), { sliceMs, stopped });
+      if (report !== null) await runInSlices(this.modelNames.fill(), { sliceMs, stopped });
+      return report;
+    } catch (error) {
+      if (isDamage(error)) throw new DatabaseDamagedError(path.join(this.dataDir, DATABASE_FILE), `is damaged: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  /**
+   * Opens (creating) the gallery in `dataDir` and reconciles files with rows: before it returns
+   * (the default), or in the background after (`reconcile: 'background'`, the studio: open then
+   * takes a few ms whatever the gallery's size; see `reconciled`). A database that
    * cannot be trusted is refused with DatabaseDamagedError before anything is written or
    * moved: one that is not a database or is damaged, and one that is missing or empty (no
    * schema) while images/ still holds this store's images. Creating an empty gallery there
@@ -202,7 +243,7 @@ export class GalleryStore {
   /** A page of generations, newest first, with the total that match. */
   list(query: ListQuery = {}): ListResult {
     const { offset, limit } = pageOf(query);
-    const { where, params } = listFilter(query);
+    const { where, params } = listFilter(query, this.modelNames);
     const { page, count } = this.listStatement(where);
     // One read transaction: the page and the total come from the same snapshot.
     return this.db.transaction(() => ({
@@ -327,13 +368,16 @@ export class GalleryStore {
    * missing (and unmarked if it comes back); a lost thumbnail is made again from the image.
    */
   reconcile(): ReconcileReport {
-    return reconcileFiles({
+    return reconcileFiles(this.reconcileContext());
+  }
+
+  private reconcileContext() {
+    return {
       db: this.db,
-      s: this.s,
       dirs: { imagesDir: this.imagesDir, thumbnailsDir: this.thumbnailsDir, recoveredDir: this.recoveredDir },
       now: this.now,
       graceMs: this.graceMs,
-    });
+    };
   }
 
   private mustExist(id: number): void {

@@ -29,7 +29,10 @@ export interface NewGeneration {
 }
 
 export interface ListQuery {
-  /** Words to find in the prompt, negative prompt or tags; the last one may be a prefix. */
+  /**
+   * Words that must each match the prompt, negative prompt or tags (the last one may be a
+   * prefix), the model's name (words beginning its words), or, for a whole number, the seed.
+   */
   search?: string;
   offset?: number;
   /** 1 to 1000; default 60. */
@@ -86,6 +89,15 @@ export interface GalleryOptions {
   now?: () => Date;
   /** Test hooks: simulate a crash at a point inside add(). */
   hooks?: { afterFilesWritten?: (files: { image: string; thumbnail: string }) => void };
+  /**
+   * When open() reconciles files with rows (reconcile.ts): 'now' (default) before it returns,
+   * with the report in openReport; 'background' after it returns, in slices between which the
+   * event loop runs (the studio's main process: open is then independent of the gallery's
+   * size), with the report in the store's `reconciled` promise.
+   */
+  reconcile?: 'now' | 'background';
+  /** How long one background slice may run before the event loop gets a turn; default 8 ms. */
+  sliceMs?: number;
 }
 
 export interface RecoverOptions {
