@@ -21,7 +21,7 @@ const REMOVE_USAGE = '  split-studio models remove ID [--json]    forget an adde
 export const MODELS_USAGE = `models commands (the added models are kept in the data folder, shared with the studio):
 ${[LIST_USAGE, ADD_USAGE, REMOVE_USAGE].join('\n')}`;
 
-const LIST: CommandSpec = { help: `usage: split-studio models [--json]   the installed models\n${MODELS_USAGE}`, switches: ['json'] };
+const LIST: CommandSpec = { help: `usage: split-studio models [--json]   the installed models\n\n${MODELS_USAGE}`, switches: ['json'] };
 const ADD: CommandSpec = { help: `usage:\n${ADD_USAGE}`, switches: ['json'], positionals: 1 };
 const REMOVE: CommandSpec = { help: `usage:\n${REMOVE_USAGE}`, switches: ['json'], positionals: 1 };
 
@@ -57,10 +57,10 @@ function entryJson(e: Listed) {
 }
 
 function entryText(e: Listed): string {
-  if (!e.folder) return `!  ${e.dir}${e.builtin ? '' : ' (added)'}\n   ${e.error}`;
+  if (!e.folder) return `! ${e.dir}${e.builtin ? '' : ' (added)'}\n     ${e.error}`;
   const f = e.folder;
   const traits = [f.kind, f.scheduler.predictionType, ...(f.classLabels ? [`classifier: ${f.classLabels.join(', ')}`] : []), ...(f.textEncoderPath ? ['text'] : [])];
-  return `${f.name}${e.builtin ? '' : ' (added)'}\n   ${e.dir}\n   ${traits.join(', ')}`;
+  return `  ${f.name}${e.builtin ? '' : ' (added)'}\n     ${e.dir}\n     ${traits.join(', ')}`;
 }
 
 function list(argv: string[]): void {

@@ -98,7 +98,7 @@ test('an added model is removed: gone from the list now and after a restart, its
 test('built-in models and unknown ids are refused with what is wrong, and stay listed', async () => {
   const { call } = launch();
   await expect(call('removeModel', { id: exact8 })).rejects.toMatchObject({ kind: 'invalid', message: expect.stringMatching(/exact reference model .* for testing solvers; it cannot be removed$/) });
-  await expect(call('removeModel', { id: added })).rejects.toMatchObject({ kind: 'invalid', message: `${added} is not an added model (the added models are the folders imported with Add)` });
+  await expect(call('removeModel', { id: added })).rejects.toMatchObject({ kind: 'invalid', message: `${added} is not an added model (those are the folders added with Add in the studio or split-studio models add)` });
   await expect(call('removeModel', { id: '' })).rejects.toMatchObject({ kind: 'invalid', message: expect.stringMatching(/^removeModel: id:/) });
   expect((await call('listModels', {})).map((m: ModelSummary) => m.id)).toContain(exact8);
 });

@@ -83,7 +83,7 @@ describe('removing an added model', () => {
     const before = readFileSync(path.join(data, 'models.json'), 'utf8');
     expect(refusal(() => registry.remove(emoji))).toBe(`${readModelFolder(emoji).name} is built into the studio and cannot be removed; only added models can be`);
     expect(refusal(() => registry.remove(exact8))).toBe(`${readModelFolder(exact8).name} is an exact reference model shipped with the studio for testing solvers; it cannot be removed`);
-    expect(refusal(() => registry.remove('/no/such/model'))).toBe('/no/such/model is not an added model (the added models are the folders imported with Add)');
+    expect(refusal(() => registry.remove('/no/such/model'))).toBe('/no/such/model is not an added model (those are the folders added with Add in the studio or split-studio models add)');
     expect(readFileSync(path.join(data, 'models.json'), 'utf8')).toBe(before);
   });
 });

@@ -173,7 +173,7 @@ export class ModelRegistry {
       );
     }
     const list = this.importedDirs();
-    if (!list.includes(dir)) throw new ModelRemoveError(`${id} is not an added model (the added models are the folders imported with Add)`);
+    if (!list.includes(dir)) throw new ModelRemoveError(`${id} is not an added model (those are the folders added with Add in the studio or split-studio models add)`);
     let name = path.basename(dir);
     try {
       name = readModelFolder(dir).name;

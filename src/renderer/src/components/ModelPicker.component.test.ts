@@ -162,7 +162,7 @@ describe('model picker', () => {
   });
 
   test('a refused removal shows the service\'s reason beside the picker and keeps the model', async () => {
-    const reason = '/home/me/models/flowers is not an added model (the added models are the folders imported with Add)';
+    const reason = '/home/me/models/flowers is not an added model (those are the folders added with Add in the studio or split-studio models add)';
     await mount({ ...SETUP, removeError: reason });
     await select().selectOption(ADDED.id);
     await page.getByTestId('remove-model').click();
