@@ -40,3 +40,20 @@ export async function fileToPng(file: Blob, width: number, height: number): Prom
     bitmap.close();
   }
 }
+
+/** Saves PNG bytes as a download named `name` (the browser's or Electron's download path). */
+export function downloadPng(bytes: Uint8Array, name: string): void {
+  const url = pngUrl(bytes);
+  try {
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.rel = 'noopener';
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } finally {
+    // Give the browser the time to start the download before the URL goes.
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+}

@@ -22,6 +22,8 @@ export class FormState {
   seedLocked = $state(false);
   lastSeed = $state<number | null>(null);
   srFactor = $state(2);
+  /** Images per Generate, seeds s, s+1, ... (AUTOMATIC1111's batch count). */
+  batchCount = $state(1);
   initFile = $state.raw<File | null>(null);
   initImage = $state.raw<InitImage | null>(null);
   errors = $state<Partial<Record<FieldName | 'run', string>>>({});

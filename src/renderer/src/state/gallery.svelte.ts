@@ -1,6 +1,6 @@
 import type { GenerationDetail, GenerationSummary, OperationInput, StudioApi } from '../../../shared/contract';
 import type { Task } from '../../../shared/settings';
-import { pngUrl } from '../lib/images';
+import { downloadPng, pngUrl } from '../lib/images';
 import { DisconnectedError, toCallError } from '../transport';
 import { pagesCovering } from './virtualGrid';
 
@@ -32,6 +32,9 @@ function listQuery(search: string, f: GalleryFilters, offset: number, limit: num
   };
 }
 
+/** The file name an exported generation gets: its id and the seed that makes it again. */
+export const exportName = (g: Pick<GenerationSummary, 'id' | 'seed'>) => `split-studio-${g.id}-${g.seed}.png`;
+
 /** "a, b  ,c" -> ["a", "b", "c"]: the tag editor's text as tags. */
 export function parseTags(text: string): string[] {
   return [...new Set(text.split(',').map((t) => t.trim().replace(/\s+/g, ' ')).filter(Boolean))];
@@ -54,6 +57,10 @@ export class GalleryState {
   selected = $state.raw<GenerationDetail | null>(null);
   selectedUrl = $state<string | null>(null);
   selectedLoading = $state(false);
+  /** The id last asked for by select(), also while it loads (so key repeat steps on from it). */
+  selectedId = $state<number | null>(null);
+  /** Thumbnails per grid row, as the grid last laid them out (ArrowUp/ArrowDown move by a row). */
+  columns = $state(1);
   readonly pageSize = 60;
 
   readonly #api: StudioApi;
@@ -162,8 +169,33 @@ export class GalleryState {
     }
   }
 
+  /** Where a generation is in the current order, among the pages loaded so far; -1 if not there. */
+  indexOf(id: number): number {
+    void this.version;
+    for (const [page, items] of this.#pages) {
+      const i = items.findIndex((item) => item.id === id);
+      if (i >= 0) return page * this.pageSize + i;
+    }
+    return -1;
+  }
+
+  /** The summary at an index of the current order, loading its page first when needed. */
+  async itemLoaded(index: number): Promise<GenerationSummary | undefined> {
+    const page = Math.floor(index / this.pageSize);
+    if (!this.#pages.has(page)) await this.#loadPage(page);
+    return this.itemAt(index);
+  }
+
+  /** Brings back a trashed generation by id (the undo of a Delete, after the selection moved on). */
+  async restoreId(id: number): Promise<void> {
+    const updated = await this.#api.restoreGeneration({ id });
+    if (this.selected?.id === id) this.selected = updated;
+    await this.refresh();
+  }
+
   async select(id: number | null): Promise<void> {
     const query = ++this.#selectQuery;
+    this.selectedId = id;
     if (this.selectedUrl) URL.revokeObjectURL(this.selectedUrl);
     this.selectedUrl = null;
     this.selected = null;
@@ -234,20 +266,8 @@ export class GalleryState {
     const current = this.selected;
     if (!current) return null;
     const bytes = await this.#api.getImage({ id: current.id, thumbnail: false });
-    const url = pngUrl(bytes);
-    const name = `split-studio-${current.id}-${current.seed}.png`;
-    try {
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = name;
-      a.rel = 'noopener';
-      document.body.append(a);
-      a.click();
-      a.remove();
-    } finally {
-      // Give the browser the time to start the download before the URL goes.
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    }
+    const name = exportName(current);
+    downloadPng(bytes, name);
     return name;
   }
 }

@@ -9,6 +9,8 @@ export type JobPhase = 'idle' | 'starting' | 'running' | 'cancelling' | 'done' |
 export interface JobResult {
   record: GenerationRecord;
   url: string;
+  /** The PNG the URL shows (a batch keeps its own URL of it: this one is revoked by the next result). */
+  png: Uint8Array;
   /** Re-runs: what differs in the engine since the original was made (empty: nothing). */
   fingerprintChanges?: string[];
   /** Re-runs with the original's settings: whether the image is bit-identical to the original's. */
@@ -45,6 +47,8 @@ export class JobState {
   onFinished: ((record: GenerationRecord) => void) | null = null;
   /** Called when the engine refuses a followed job's settings; `field` is the setting or input it named. */
   onRefused: ((message: string, field: FieldName | undefined) => void) | null = null;
+  #settle: ((phase: JobPhase) => void) | null = null;
+  #settled: Promise<JobPhase> = Promise.resolve('idle');
 
   constructor(api: StudioApi) {
     this.#api = api;
@@ -71,6 +75,19 @@ export class JobState {
     this.#cancelRequested = false;
     this.#early = [];
     this.#setPreview(null);
+    this.#settle?.('failed');
+    this.#settled = new Promise((resolve) => (this.#settle = resolve));
+  }
+
+  /** Resolves with the final phase (done, cancelled or failed) of the job begun last. */
+  settled(): Promise<JobPhase> {
+    return this.#settled;
+  }
+
+  #end(phase: 'done' | 'cancelled' | 'failed'): void {
+    this.phase = phase;
+    this.#settle?.(phase);
+    this.#settle = null;
   }
 
   attach(jobId: string): void {
@@ -85,7 +102,7 @@ export class JobState {
   /** The request itself failed (nothing runs). */
   fail(error: unknown): void {
     const e = toCallError(error);
-    this.phase = 'failed';
+    this.#end('failed');
     this.failedKind = e.kind === 'invalid' ? 'settings' : 'internal';
     this.message = e.message;
   }
@@ -93,7 +110,7 @@ export class JobState {
   /** The connection went away while a job ran: its events will not come. */
   lose(message: string): void {
     if (!this.busy) return;
-    this.phase = 'failed';
+    this.#end('failed');
     this.failedKind = 'internal';
     this.message = message;
   }
@@ -135,14 +152,14 @@ export class JobState {
       this.samples = [...this.samples.slice(-(KEEP_SAMPLES - 1)), { step, steps, nfe, nfeTotal, elapsedMs }];
       if (preview && preview.length > 0) this.#setPreview(pngUrl(preview));
     } else if (e.type === 'done') {
-      this.phase = 'done';
+      this.#end('done');
       if (this.result) URL.revokeObjectURL(this.result.url);
       const { generation, image, fingerprintChanges, identicalToParent } = e.payload;
-      this.result = { record: generation, url: pngUrl(image), fingerprintChanges, identicalToParent };
+      this.result = { record: generation, url: pngUrl(image), png: image, fingerprintChanges, identicalToParent };
       this.#setPreview(null);
       this.onFinished?.(e.payload.generation);
     } else {
-      this.phase = e.payload.kind === 'cancelled' ? 'cancelled' : 'failed';
+      this.#end(e.payload.kind === 'cancelled' ? 'cancelled' : 'failed');
       this.failedKind = e.payload.kind;
       this.message = e.payload.kind === 'cancelled' ? '' : e.payload.message;
       if (e.payload.kind === 'settings') this.onRefused?.(e.payload.message, e.payload.field);

@@ -1,13 +1,16 @@
-import type { GenerationRecord, ImportedSettings, Settings, StudioApi } from '../../../shared/contract';
+import { batchSeeds } from '../../../shared/batch';
+import type { GenerationRecord, GenerationSummary, ImportedSettings, Settings, StudioApi } from '../../../shared/contract';
 import { modelLine } from '../../../shared/modelDescription';
 import { MAX_IMPORT_PNG_BYTES } from '../../../shared/settings';
-import type { Png } from '../lib/images';
+import { type Png, downloadPng } from '../lib/images';
 import { type Connection, type ConnectionStatus, DisconnectedError, connectionOf, toCallError } from '../transport';
 import { FormState } from './form.svelte';
-import { GalleryState } from './gallery.svelte';
-import { JobState } from './job.svelte';
+import { GalleryState, exportName } from './gallery.svelte';
+import { BatchRun } from './batch.svelte';
+import { type JobPhase, JobState } from './job.svelte';
 import { ModelsState } from './models.svelte';
-import { needsInitImage, numberProblems, TASK_LABELS } from './settingsLogic';
+import { type KeyValueStorage, defaultStorage, readForm, readPrompts, withPrompt, writeForm, writePrompts } from './remembered';
+import { fitToModel, needsInitImage, numberProblems, TASK_LABELS, tasksFor } from './settingsLogic';
 import { ToastState } from './toasts.svelte';
 
 /** The whole studio: the API and the state classes, and the actions that span them. */
@@ -20,10 +23,19 @@ export class Studio {
   readonly connection: Connection | null;
   connectionStatus = $state<ConnectionStatus>('open');
   connectionDetail = $state('');
+  /** The batch being made or last made (batch count > 1): its images as they come. */
+  batch = $state.raw<BatchRun | null>(null);
+  /** Recent prompts, newest first (remembered between launches). */
+  prompts = $state.raw<string[]>([]);
   readonly #api: StudioApi;
+  readonly #storage: KeyValueStorage | null;
+  /** The remembered form is applied once, on the first load (a reconnection must not undo edits). */
+  #restored = false;
 
-  constructor(api: StudioApi) {
+  constructor(api: StudioApi, storage: KeyValueStorage | null = defaultStorage()) {
     this.#api = api;
+    this.#storage = storage;
+    this.prompts = readPrompts(storage);
     this.models = new ModelsState(api);
     this.job = new JobState(api);
     this.gallery = new GalleryState(api);
@@ -58,17 +70,44 @@ export class Studio {
     } else {
       void this.load();
     }
+    const offRemember = $effect.root(() => {
+      $effect(() => this.#remember());
+    });
     return () => {
       offJob();
       offDone();
       offConnection();
+      offRemember();
     };
   }
 
   async load(): Promise<void> {
     await this.models.load();
-    this.form.applyModel(this.models.selected);
+    if (!this.#restored) this.#restore();
+    else this.form.applyModel(this.models.selected);
     void this.gallery.refresh();
+  }
+
+  /** The form as it was left: its model when still installed, settings fitted to it. */
+  #restore(): void {
+    this.#restored = true;
+    const saved = readForm(this.#storage);
+    const model = saved ? this.models.byId(saved.modelId) : null;
+    if (saved && model) this.models.selectedId = model.id;
+    this.form.applyModel(this.models.selected);
+    if (!saved || !model) return;
+    this.form.values = fitToModel(saved.settings, model);
+    this.form.seedLocked = saved.seedLocked;
+    this.form.batchCount = saved.batchCount;
+  }
+
+  /** Saves the form whenever it changes (an effect: reads everything it saves first). */
+  #remember(): void {
+    const settings = $state.snapshot(this.form.values) as Settings;
+    const modelId = this.models.selectedId;
+    const { seedLocked, batchCount } = this.form;
+    if (!this.#restored || !modelId) return;
+    writeForm(this.#storage, { modelId, settings, seedLocked, batchCount });
   }
 
   selectModel(id: string): void {
@@ -95,7 +134,7 @@ export class Studio {
   }
 
   async generate(): Promise<void> {
-    if (this.job.busy) return;
+    if (this.job.busy || this.batch?.running) return;
     const model = this.models.selected;
     const form = this.form;
     form.errors = form.seedInvalid === null ? {} : { seed: form.seedInvalid };
@@ -137,27 +176,88 @@ export class Studio {
       }
     }
     const seed = form.takeSeedForRun();
-    const settings = form.snapshot();
-    this.job.begin(`seed ${seed}`);
+    let seeds: number[];
     try {
-      const { jobId } = await this.#api.generate({ modelId: model.id, settings, initImage, mask });
+      seeds = batchSeeds(seed, form.batchCount);
+    } catch (error) {
+      form.errors.run = (error as Error).message;
+      return;
+    }
+    const settings = form.snapshot();
+    this.prompts = withPrompt(this.prompts, settings.prompt);
+    writePrompts(this.#storage, this.prompts);
+    this.batch?.dispose();
+    this.batch = null;
+    const run = (s: Settings, label: string) => this.#runOne(label, 'generate', () => this.#api.generate({ modelId: model.id, settings: s, initImage, mask }));
+    if (seeds.length === 1) {
+      await run(settings, `seed ${seed}`);
+      return;
+    }
+    // A batch: one job per seed, one after another, each recorded; a cancel or failure ends it.
+    const batch = new BatchRun(seeds);
+    this.batch = batch;
+    for (const [i, s] of seeds.entries()) {
+      batch.current = i;
+      if ((await run({ ...settings, seed: s }, `image ${i + 1} of ${seeds.length} · seed ${s}`)) !== 'done' || !this.job.result) break;
+      batch.add(this.job.result.record, this.job.result.png);
+    }
+    batch.finish();
+  }
+
+  /** Starts one job and waits for its end. */
+  async #runOne(label: string, what: string, start: () => Promise<{ jobId: string }>): Promise<JobPhase> {
+    this.job.begin(label);
+    try {
+      const { jobId } = await start();
       this.job.attach(jobId);
     } catch (error) {
-      this.#callFailed(error, 'generate');
+      this.#callFailed(error, what);
+      return 'failed';
     }
+    return this.job.settled();
+  }
+
+  /**
+   * "Send to img2img / inpainting": the generation's picture becomes the init image, its
+   * settings (not its seed lock) go into the form, and the form switches task.
+   */
+  async sendTo(record: GenerationSummary & { settings?: Settings }, task: 'img2img' | 'inpaint'): Promise<boolean> {
+    const model = this.models.byId(record.modelId);
+    if (!model) {
+      this.toasts.push('error', `${record.modelName} is not installed; add its folder to work on #${record.id}`);
+      return false;
+    }
+    if (!tasksFor(model).includes(task)) {
+      this.toasts.push('error', `${model.name} cannot do ${TASK_LABELS[task].toLowerCase()}`);
+      return false;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#api.getImage({ id: record.id, thumbnail: false });
+    } catch (error) {
+      this.toasts.error(error, `send #${record.id}`);
+      return false;
+    }
+    if (this.models.selectedId !== model.id) this.selectModel(model.id);
+    if (record.settings) {
+      this.form.loadSettings(record.settings, model);
+      this.form.seedLocked = false;
+    }
+    this.form.values.task = task;
+    // Starting at strength 1 would ignore the picture: img2img starts from a moderate change.
+    if (task === 'img2img' && this.form.values.strength >= 1) this.form.values.strength = 0.6;
+    this.form.initFile = new File([bytes as Uint8Array<ArrayBuffer>], `generation-${record.id}.png`, { type: 'image/png' });
+    this.toasts.push('info', `#${record.id} sent to ${TASK_LABELS[task].toLowerCase()}`);
+    return true;
   }
 
   /** Re-runs a generation as it was, or with `changes` (another solver, steps, seed, guidance); the result is its child. */
   async rerun(record: GenerationRecord, changes?: Partial<Settings>): Promise<void> {
-    if (this.job.busy) return;
+    if (this.job.busy || this.batch?.running) return;
     const changed = changes && Object.keys(changes).length > 0;
-    this.job.begin(changed ? `re-run of #${record.id} with changes` : `re-run of #${record.id}`);
-    try {
-      const { jobId } = await this.#api.rerun(changed ? { id: record.id, changes } : { id: record.id });
-      this.job.attach(jobId);
-    } catch (error) {
-      this.#callFailed(error, 're-run');
-    }
+    this.batch?.dispose();
+    this.batch = null;
+    await this.#runOne(changed ? `re-run of #${record.id} with changes` : `re-run of #${record.id}`, 're-run', () => this.#api.rerun(changed ? { id: record.id, changes } : { id: record.id }));
   }
 
   /**
@@ -197,6 +297,42 @@ export class Studio {
     this.toasts.push('info', `loaded the settings of ${file.name} (${from}) for ${model.name}`);
     if (warnings.length > 0) this.toasts.push('warn', warnings.join('\n'), 15_000);
     return true;
+  }
+
+  /** Favourite from the result (the gallery detail has its own toggle); true when it took. */
+  async setFavourite(record: GenerationSummary, favourite: boolean): Promise<boolean> {
+    try {
+      await this.#api.setFavourite({ id: record.id, favourite });
+    } catch (error) {
+      this.toasts.error(error, 'favourite');
+      return false;
+    }
+    if (this.gallery.selected?.id === record.id) void this.gallery.select(record.id);
+    if (this.gallery.filters.favourite) void this.gallery.refresh();
+    this.toasts.push('info', favourite ? `#${record.id} added to favourites` : `#${record.id} removed from favourites`);
+    return true;
+  }
+
+  /** Downloads a generation's PNG (its settings inside). */
+  async exportImage(record: GenerationSummary): Promise<void> {
+    try {
+      const bytes = await this.#api.getImage({ id: record.id, thumbnail: false });
+      const name = exportName(record);
+      downloadPng(bytes, name);
+      this.toasts.push('info', `exported ${name}`);
+    } catch (error) {
+      this.toasts.error(error, 'export');
+    }
+  }
+
+  /** Copies a generation's settings as JSON (what "Use settings" and a PNG import read). */
+  async copySettings(record: GenerationRecord): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(JSON.stringify({ model: record.modelName, ...record.settings }, null, 2));
+      this.toasts.push('info', `copied the settings of #${record.id}`);
+    } catch (error) {
+      this.toasts.push('error', `could not copy to the clipboard: ${(error as Error).message}`);
+    }
   }
 
   useSettings(record: GenerationRecord): void {
