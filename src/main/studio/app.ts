@@ -28,7 +28,10 @@ export function createStudioApp(options: {
   showItemInFolder?: (file: string) => void;
 }): StudioApp {
   const dataDir = ensureDataDir(options.dataDir);
-  const gallery = GalleryStore.open(dataDir);
+  // The main process must answer from the first moment: files and rows are compared after
+  // open, in slices (a 100,000-image gallery opens in ms instead of most of a second).
+  const gallery = GalleryStore.open(dataDir, { reconcile: 'background' });
+  gallery.reconciled.catch((error: unknown) => console.error(`split-studio: gallery reconcile failed: ${(error as Error).message}`));
   const host = new EngineHost(options.launcher);
   const service = createStudioService({
     registry: new ModelRegistry(dataDir),
