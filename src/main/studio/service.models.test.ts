@@ -26,6 +26,8 @@ let added: string;
 const galleries: GalleryStore[] = [];
 /** The jobs the fake engine was given: a refused re-run must start none. */
 let runs: string[];
+/** Folders the fake engine cannot open, with its reason. */
+let unopenable: Map<string, string>;
 
 /** The studio's main side as a launch makes it: registry and gallery on the data folder. */
 function launch() {
@@ -33,7 +35,11 @@ function launch() {
   galleries.push(gallery);
   const host = {
     newJobId: () => 'job-1',
-    validate: async () => ({ width: 8, height: 8 }),
+    validate: async (dir: string) => {
+      const reason = unopenable.get(dir);
+      if (reason) throw new Error(reason);
+      return { width: 8, height: 8 };
+    },
     run: async (job: { modelDir: string }) => void runs.push(job.modelDir),
     cancel: () => false,
   } as unknown as EngineHost;
@@ -46,6 +52,7 @@ beforeEach(() => {
   added = path.join(mkdtempSync(path.join(os.tmpdir(), 'split-added-')), 'my-mixture');
   cpSync(exact8, added, { recursive: true });
   runs = [];
+  unopenable = new Map();
 });
 afterEach(() => {
   for (const g of galleries.splice(0)) g.close();
@@ -107,4 +114,16 @@ test('adding a built-in folder answers it as built-in, listed once', async () =>
   const { call } = launch();
   expect(await call('importModel', { path: exact8 })).toMatchObject({ id: exact8, builtin: true, forTesting: true });
   expect((await call('listModels', {})).filter((m: ModelSummary) => m.id === exact8)).toHaveLength(1);
+});
+
+test('a folder the engine cannot open is refused with its reason and not remembered', async () => {
+  const reason = 'unet/model.onnx: input "sample" must have 4 dimensions, got 3';
+  unopenable.set(added, reason);
+  const { call } = launch();
+  await expect(call('importModel', { path: added })).rejects.toMatchObject({ kind: 'invalid', message: `${added}: ${reason}` });
+  expect(new ModelRegistry(data).imported()).toEqual([]);
+  await expect(call('importModel', { path: path.join(added, 'missing') })).rejects.toMatchObject({ kind: 'invalid', message: `model folder ${path.join(added, 'missing')}: does not exist` });
+  unopenable.clear();
+  expect(await call('importModel', { path: added })).toMatchObject({ id: added });
+  expect(new ModelRegistry(data).imported().map((e) => e.dir)).toEqual([added]);
 });

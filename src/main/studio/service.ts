@@ -216,16 +216,20 @@ export function createStudioService(deps: StudioDeps) {
     async importModel({ path }) {
       let folder;
       try {
-        folder = deps.registry.import(path);
+        folder = deps.registry.check(path);
       } catch (error) {
         if (error instanceof ModelFolderError) throw new StudioCallError('invalid', error.message);
         throw error;
       }
+      let size;
       try {
-        return summarize(folder, deps.registry.isBuiltin(folder.dir), await sizeOf(folder.dir));
+        size = await sizeOf(folder.dir);
       } catch (error) {
         throw new StudioCallError('invalid', `${path}: ${(error as Error).message}`);
       }
+      // Remembered only once the engine could open it: a folder it cannot run must not stay on the list unseen.
+      deps.registry.import(folder.dir);
+      return summarize(folder, deps.registry.isBuiltin(folder.dir), size);
     },
     async removeModel({ id }) {
       let removed;

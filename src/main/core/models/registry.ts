@@ -140,6 +140,11 @@ export class ModelRegistry {
     return this.folders().find((f) => f.folder.dir === id)?.folder;
   }
 
+  /** Reads and checks a folder without remembering it (throws ModelFolderError naming the problem): the studio has the engine open it before import. */
+  check(dir: string): ModelFolder {
+    return readModelFolder(dir);
+  }
+
   /** Validates the folder (throws ModelFolderError naming the problem) and remembers it (a built-in one needs no entry). */
   import(dir: string): ModelFolder {
     const folder = readModelFolder(dir);
