@@ -178,4 +178,26 @@ describe('model picker', () => {
     expect(await page.getByTestId('remove-error').count()).toBe(0);
     expect(harness.errors).toEqual([]);
   });
+
+  test('a model list asked for before an add or remove answers after it without undoing them', async () => {
+    await mount({ ...SETUP, listDelayMs: 400 });
+    await page.evaluate(() => (globalThis as unknown as HarnessGlobal).harness.reloadModels());
+    await page.getByTestId('model-path').fill(NEW_FOLDER.id);
+    await page.getByTestId('import-model').click();
+    await select().selectOption(ADDED.id);
+    await page.getByTestId('remove-model').click();
+    await page.getByTestId('remove-model-confirm').click();
+    // Both edits answered while the reload was still waiting; then the stale list arrives.
+    await expect.poll(async () => (await state()).calls.filter((c) => c.op === 'listModels').length).toBe(2);
+    await expect.poll(async () => (await state()).toasts.length).toBe(2);
+    await page.waitForTimeout(600);
+    const after = await state();
+    expect(after.listed).toEqual([EMOJI.id, EXACT.id, NEW_FOLDER.id]);
+    expect(after.selectedId).toBe(EMOJI.id);
+    expect(await groups()).toEqual([
+      ['Models that make pictures', [EMOJI.id, NEW_FOLDER.id]],
+      ['For testing solvers', [EXACT.id]],
+    ]);
+    expect(harness.errors).toEqual([]);
+  });
 });

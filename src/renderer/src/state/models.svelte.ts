@@ -16,6 +16,12 @@ export class ModelsState {
   removing = $state(false);
   removeError = $state<string | null>(null);
   readonly #api: StudioApi;
+  /**
+   * Every add and remove, in order: a list asked for before one of them answers after it (the
+   * first list waits for the engine to check every model, seconds at startup), so a load
+   * replays the edits made since it started instead of undoing them.
+   */
+  readonly #edits: ({ add: ModelSummary } | { remove: string })[] = [];
 
   constructor(api: StudioApi) {
     this.#api = api;
@@ -25,7 +31,10 @@ export class ModelsState {
     this.loading = true;
     this.loadError = null;
     try {
-      this.list = await this.#api.listModels({});
+      const since = this.#edits.length;
+      let list = await this.#api.listModels({});
+      for (const edit of this.#edits.slice(since)) list = 'add' in edit ? [...list.filter((m) => m.id !== edit.add.id), edit.add] : list.filter((m) => m.id !== edit.remove);
+      this.list = list;
       if (!this.list.some((m) => m.id === this.selectedId)) this.selectedId = this.#firstId();
     } catch (error) {
       // A closed connection is the banner's to report.
@@ -46,6 +55,7 @@ export class ModelsState {
     this.importError = null;
     try {
       const model = await this.#api.importModel({ path: trimmed });
+      this.#edits.push({ add: model });
       this.list = [...this.list.filter((m) => m.id !== model.id), model];
       return model;
     } catch (error) {
@@ -66,6 +76,7 @@ export class ModelsState {
     this.removeError = null;
     try {
       const removed = await this.#api.removeModel({ id });
+      this.#edits.push({ remove: removed.id });
       this.list = this.list.filter((m) => m.id !== removed.id);
       const reselected = this.selectedId === removed.id;
       if (reselected) this.selectedId = this.#firstId();

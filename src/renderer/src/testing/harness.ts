@@ -25,7 +25,11 @@ let calls: { op: string; input: unknown }[] = [];
 function fakeApi(setup: FakeModelsApi): StudioApi {
   let list = [...setup.installed];
   const ops: Record<string, (input: never) => Promise<unknown>> = {
-    listModels: async () => list,
+    listModels: async () => {
+      const asked = list;
+      await new Promise((resolve) => setTimeout(resolve, setup.listDelayMs ?? 0));
+      return asked;
+    },
     importModel: async ({ path }: { path: string }) => {
       const model = setup.addable.find((m) => m.id === path);
       if (!model) throw new Error(setup.importError);
@@ -93,6 +97,10 @@ const harness: HarnessApi = {
       props: { models: s.models, onSelect: (id: string) => s.selectModel(id), onImport: (path: string) => s.importModel(path), onRemove: (id: string) => s.removeModel(id) },
     });
     flushSync();
+  },
+  reloadModels() {
+    if (!studio) throw new Error('mount the model picker first');
+    void studio.models.load();
   },
   modelPickerState() {
     if (!studio) throw new Error('mount the model picker first');

@@ -14,6 +14,8 @@ export interface HarnessApi {
   mountSolverControls(model: ModelSummary | null, settings?: Partial<Settings>): void;
   /** Mounts the model picker of a real Studio whose API is a fake over `setup`'s models (the picker's own props, wired as App wires them). */
   mountModelPicker(setup: FakeModelsApi): Promise<void>;
+  /** Starts reloading the model list (as a reconnection does) without waiting for it. */
+  reloadModels(): void;
   /** What the picker's studio did: the API calls made since mounting, its toasts, the selected model and the listed ids. */
   modelPickerState(): { calls: { op: string; input: unknown }[]; toasts: string[]; selectedId: string | null; listed: string[] };
   /** The form's current settings (what a run would use). */
@@ -32,6 +34,8 @@ export interface FakeModelsApi {
   generationsKept: number;
   /** When set, removeModel fails with this message (as the service refuses a model it does not list). */
   removeError?: string;
+  /** listModels answers this late, with the list as it was when asked (the engine checks every model first). */
+  listDelayMs?: number;
 }
 
 /** Where the page keeps it: `(globalThis as unknown as HarnessGlobal).harness`. */
