@@ -1,19 +1,22 @@
 /**
- * `npm run bench:gallery`: the gallery at 100,000 generations (or `--rows N`), in a temporary
- * folder removed afterwards: how long opening it takes (reconcile included), the first page,
- * a full-text search for a common word, a filtered page and a few more, each the median of
- * several runs (src/main/core/gallery/bench.ts), against the studio's 50 ms target. A benchmark,
- * not a test: it prints, it does not fail.
+ * `npm run bench:gallery`: the gallery at 100,000 generations (or `--rows N`) with their
+ * 100,000 images and 100,000 thumbnails on disk (`--no-files`: rows only), in a temporary
+ * folder removed afterwards (src/main/core/gallery/bench.ts): opening it with the reconcile
+ * in the background (the studio) and with it before open returns (the CLI), when the
+ * background pass finishes and the longest it held the event loop, then the list queries,
+ * each the median of several runs, against the studio's targets (200 ms to open, 50 ms per
+ * query). A benchmark, not a test: it prints, it does not fail. The virtualised grid's
+ * scroll frames are `npm run bench:gallery-scroll`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { COMMON_WORD, runGalleryBenchmark } from '../../src/main/core/gallery/bench';
+import { COMMON_WORD, MODEL_WORD, runGalleryBenchmark } from '../../src/main/core/gallery/bench';
 
-const TARGET_MS = 50;
 const args = process.argv.slice(2);
 const rowsArg = args.indexOf('--rows');
 const rows = rowsArg >= 0 ? Number(args[rowsArg + 1]) : 100_000;
+const files = !args.includes('--no-files');
 if (!Number.isInteger(rows) || rows < 1) {
   process.stderr.write('bench:gallery: --rows must be a whole number >= 1\n');
   process.exit(2);
@@ -21,24 +24,34 @@ if (!Number.isInteger(rows) || rows < 1) {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'split-bench-gallery-'));
 try {
-  console.log(`gallery benchmark: ${rows.toLocaleString('en')} rows in ${dir}; ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism?.() ?? os.cpus().length} cores`);
-  const f = await runGalleryBenchmark(dir, rows);
-  console.log(`seeded ${f.rows.toLocaleString('en')} rows in ${(f.seedMs / 1000).toFixed(1)} s\n`);
-  const table: [string, number, boolean, string][] = [
-    ['open (with reconcile)', f.openMs, true, ''],
-    ['first page (60)', f.firstPageMs, true, ''],
-    [`FTS search "${COMMON_WORD}"`, f.searchCommonWordMs, true, `${f.searchCommonWordMatches.toLocaleString('en')} matches`],
-    ['filtered page (model + solver)', f.filteredPageMs, true, `${f.filteredMatches.toLocaleString('en')} matches`],
-    ['prefix search "lighthouse dus"', f.prefixSearchMs, false, ''],
-    ['last page', f.lastPageMs, false, ''],
-    ['get one record', f.getMs, false, ''],
+  const n = (v: number) => v.toLocaleString('en');
+  console.log(`gallery benchmark: ${n(rows)} rows${files ? ` and ${n(2 * rows)} files` : ', no files'} in ${dir}; ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism?.() ?? os.cpus().length} cores, Node ${process.versions.node}`);
+  const f = await runGalleryBenchmark(dir, rows, { files });
+  console.log(`seeded in ${(f.seedMs / 1000).toFixed(1)} s\n`);
+  const table: [string, number, number | null, string][] = [
+    ['open, reconcile in background (studio)', f.openMs, 200, `slowest of 5: ${f.openMaxMs.toFixed(2)} ms`],
+    ['  first page, asked at once', f.firstPageDuringPassMs, 50, ''],
+    ['  background pass done, after open', f.reconciledMs, null, ''],
+    ['  longest event-loop block in the pass', f.passMaxBlockMs, 50, ''],
+    ['open, reconcile before return (CLI)', f.openWithReconcileMs, null, ''],
+    ['first page (60)', f.firstPageMs, 50, ''],
+    [`search "${COMMON_WORD}" (prompt words)`, f.searchCommonWordMs, 50, `${n(f.searchCommonWordMatches)} matches`],
+    ['filtered page (model + solver)', f.filteredPageMs, 50, `${n(f.filteredMatches)} matches`],
+    ['search "lighthouse dus" (prefix)', f.prefixSearchMs, 50, ''],
+    [`search "${MODEL_WORD}" (model name)`, f.searchModelMs, 50, `${n(f.searchModelMatches)} matches`],
+    [`search "${MODEL_WORD} ${COMMON_WORD}"`, f.searchModelAndWordMs, 50, `${n(f.searchModelAndWordMatches)} matches`],
+    ['search a seed (no index on seed)', f.searchSeedMs, 50, `${n(f.searchSeedMatches)} matches`],
+    ['  the same with an index on seed', f.searchSeedIndexedMs, 50, 'index made on this copy only (not in the schema)'],
+    ['last page', f.lastPageMs, null, ''],
+    ['get one record', f.getMs, null, ''],
   ];
   const width = Math.max(...table.map(([name]) => name.length));
-  console.log(`${'operation'.padEnd(width)}  ${'median ms'.padStart(9)}  target`);
-  for (const [name, ms, targeted, note] of table) {
-    const verdict = targeted ? (ms < TARGET_MS ? `< ${TARGET_MS} ok` : `> ${TARGET_MS} SLOW`) : '';
-    console.log(`${name.padEnd(width)}  ${ms.toFixed(2).padStart(9)}  ${verdict.padEnd(9)}${note ? `  ${note}` : ''}`);
+  console.log(`${'operation'.padEnd(width)}  ${'ms'.padStart(9)}  target`);
+  for (const [name, ms, target, note] of table) {
+    const verdict = target === null ? '' : ms < target ? `< ${target} ok` : `> ${target} SLOW`;
+    console.log(`${name.padEnd(width)}  ${ms.toFixed(2).padStart(9)}  ${verdict.padEnd(10)}${note ? `  ${note}` : ''}`);
   }
+  console.log('\nopen figures are medians of 5 opens; the rest medians of 5-9 runs, in ms');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -23,7 +23,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { writeFileAtomic } from '../io/files';
 import { decodePng } from '../io/png';
 import { encodeThumbnail } from '../io/thumbnail';
-import type { Database } from './db';
+import { type Database, DatabaseDamagedError, isDamage } from './db';
 import { FILE_NAME_RE, type GalleryDirs, uniquePath } from './layout';
 import type { ReconcileReport } from './types';
 
@@ -188,6 +188,28 @@ export async function runInSlices<T>(steps: Generator<void, T, void>, options: S
   } finally {
     steps.return(undefined as T); // closes an open folder handle when stopped midway
   }
+}
+
+/**
+ * A pass in slices (runInSlices), then `after` (more work for the same slices), until done or
+ * `stopped`. Resolves with the pass's report, or null if stopped first; rejects if it failed
+ * (DatabaseDamagedError for damage that the first reads found), and a rejection nobody awaits
+ * is not an unhandled one: the caller reads it when it wants the report.
+ */
+export function reconcileInBackground(ctx: ReconcileContext, options: SliceOptions & { after?: Generator<void, void, void> } = {}): Promise<ReconcileReport | null> {
+  const pass = async () => {
+    try {
+      const report = await runInSlices(reconcileSteps(ctx), options);
+      if (report !== null && options.after) await runInSlices(options.after, options);
+      return report;
+    } catch (error) {
+      if (isDamage(error)) throw new DatabaseDamagedError(ctx.db.name, `is damaged: ${(error as Error).message}`);
+      throw error;
+    }
+  };
+  const promise = pass();
+  promise.catch(() => {});
+  return promise;
 }
 
 /** Moves one unreferenced file to its target folder (unless younger than the grace period); its new path, or null. */

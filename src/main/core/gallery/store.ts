@@ -21,7 +21,7 @@ import { DatabaseDamagedError, isDamage, openDatabase, type Database } from './d
 import { fingerprintSchema } from './fingerprint';
 import { encodeGalleryImage } from './galleryImage';
 import { DATABASE_FILE, FILE_NAME_RE, galleryDirs, listFiles, newImageName } from './layout';
-import { reconcileFiles, reconcileSteps, runInSlices } from './reconcile';
+import { reconcileFiles, reconcileInBackground } from './reconcile';
 import { rebuildFromImages } from './recover';
 import { checked, costSchema, parseStored, warningsSchema } from './schemas';
 import { ModelNames, listFilter, pageOf } from './search';
@@ -91,27 +91,11 @@ export class GalleryStore {
     this.s = prepareStatements(db);
     this.modelNames = new ModelNames(db);
     if (options.reconcile === 'background') {
-      this.reconciled = this.reconcileInBackground(options.sliceMs);
-      this.reconciled.catch(() => {}); // the pass's failure is the caller's to read, never an unhandled rejection
+      // Then the search's model names, read in the same slices.
+      this.reconciled = reconcileInBackground(this.reconcileContext(), { after: this.modelNames.fill(), sliceMs: options.sliceMs, stopped: () => !db.open });
     } else {
       this.#openReport = this.reconcile();
       this.reconciled = Promise.resolve(this.#openReport);
-    }
-  }
-
-  /**
-   * The background pass: reconcile, then the model names search reads, in slices that give
-   * the event loop a turn every few ms, until done or close().
-   */
-  private async reconcileInBackground(sliceMs: number | undefined): Promise<ReconcileReport | null> {
-    const stopped = () => !this.db.open;
-    try {
-      const report = await runInSlices(reconcileSteps(this.reconcileContext()), { sliceMs, stopped });
-      if (report !== null) await runInSlices(this.modelNames.fill(), { sliceMs, stopped });
-      return report;
-    } catch (error) {
-      if (isDamage(error)) throw new DatabaseDamagedError(path.join(this.dataDir, DATABASE_FILE), `is damaged: ${(error as Error).message}`);
-      throw error;
     }
   }
 
