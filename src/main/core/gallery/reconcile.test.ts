@@ -100,7 +100,9 @@ test('a pass started before an add still never takes the new files (the highest 
   store.add(testGeneration());
   // The pass on its own connection, as another process's would be.
   const db = openDatabase(path.join(dir, DATABASE_FILE));
-  onTestFinished(() => db.close());
+  onTestFinished(() => {
+    db.close();
+  });
   const steps = reconcileSteps({
     db,
     dirs: { imagesDir: store.imagesDir, thumbnailsDir: store.thumbnailsDir, recoveredDir: store.recoveredDir },
