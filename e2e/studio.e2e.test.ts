@@ -252,4 +252,140 @@ describe.sequential('the served studio', () => {
     expect(await page.getByTestId('spacing-note').textContent()).toMatch(/^DDIM steps on whole training timesteps and cannot use the karras spacing; spacing karras → \w+$/);
     expect(await page.getByTestId('eta').inputValue()).toBe('0');
   }, 90_000);
+
+  test('the image viewer: opens on a result, the arrow keys and buttons step through the gallery, it zooms, Delete has an undo, Escape closes', async () => {
+    // The models must be in (the form takes the model's defaults when they arrive) before the settings are set.
+    await expect.poll(() => page.getByTestId('generate').isEnabled(), { timeout: 30_000 }).toBe(true);
+    await page.getByTestId('task-select').selectOption('txt2img');
+    await page.getByTestId('prompt').fill('red apple on a blue background');
+    await page.getByTestId('solver-select').selectOption('ddim');
+    await setRange('steps', 20);
+    const total = () => page.getByTestId('gallery-total').textContent().then(Number);
+    // Two pictures of its own, told apart by their seeds: the newest (202) first in the gallery, 101 next.
+    for (const seed of ['101', '202']) {
+      const before = await total();
+      await page.getByTestId('seed').fill(seed);
+      await page.getByTestId('generate').click();
+      await expect.poll(total, { timeout: 60_000 }).toBe(before + 1);
+      await expect.poll(() => page.getByTestId('result-info').textContent()).toMatch(new RegExp(`seed ${seed}\\b`));
+    }
+    const count = await total();
+    await page.getByTestId('result-view').click();
+    const settings = () => page.getByTestId('viewer-settings').textContent();
+    const image = page.getByTestId('viewer-image');
+    await expect.poll(settings, { timeout: 10_000 }).toMatch(/Seed\s*202/);
+    expect(await settings()).toMatch(/Prompt\s*red apple on a blue background[\s\S]*Solver\s*DDIM[\s\S]*Steps\s*20[\s\S]*Size\s*32×32[\s\S]*Cost\s*NFE \d+/);
+    // fit: the 32x32 picture enlarged by a whole factor, its pixels kept square
+    const fit = Number(await page.getByTestId('viewer-zoom').getAttribute('data-scale'));
+    expect(Number.isInteger(fit) && fit >= 4).toBe(true);
+    expect(await image.getAttribute('class')).toMatch(/pixelated/);
+    await page.waitForTimeout(300);
+    if (process.env.SPLIT_STUDIO_SCREENSHOT) await page.screenshot({ path: path.join(root, 'docs/viewer.png') });
+
+    const src = await image.getAttribute('src');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(settings, { timeout: 10_000 }).toMatch(/Seed\s*101/);
+    expect(await image.getAttribute('src')).not.toBe(src);
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(settings, { timeout: 10_000 }).toMatch(/Seed\s*202/);
+    expect(await page.getByTestId('viewer-prev').isDisabled()).toBe(true); // the newest has nothing before it
+    await page.getByTestId('viewer-next').click();
+    await expect.poll(settings, { timeout: 10_000 }).toMatch(/Seed\s*101/);
+    await page.getByTestId('viewer-prev').click();
+    await expect.poll(settings, { timeout: 10_000 }).toMatch(/Seed\s*202/);
+
+    // zoom: the 4x button, then a wheel notch up over the picture (4 x 1.25 = 5)
+    await page.getByTestId('viewer-zoom').getByRole('button', { name: '4x' }).click();
+    await expect.poll(async () => (await image.boundingBox())?.width).toBe(128);
+    const box = (await image.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -100);
+    await expect.poll(() => page.getByTestId('viewer-zoom').getAttribute('data-scale')).toBe('5');
+    await page.keyboard.press('0');
+    await expect.poll(() => page.getByTestId('viewer-zoom').getAttribute('data-scale')).toBe(String(fit));
+
+    // Delete moves the shown picture to the trash and goes on to the next; the toast's Undo brings it back
+    await page.keyboard.press('Delete');
+    await expect.poll(total, { timeout: 10_000 }).toBe(count - 1);
+    await expect.poll(settings, { timeout: 10_000 }).toMatch(/Seed\s*101/);
+    await page.getByTestId('toast-action').filter({ hasText: 'Undo' }).last().click();
+    await expect.poll(total, { timeout: 10_000 }).toBe(count);
+    await expect.poll(settings, { timeout: 10_000 }).toMatch(/Seed\s*202/);
+
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('viewer').count()).toBe(0);
+    // the viewer moved the gallery's selection with it: the detail shows the last picture viewed
+    await expect.poll(() => page.getByTestId('gallery-detail').locator('dl').textContent()).toMatch(/Seed\s*202/);
+  }, 150_000);
+
+  test('Escape closes the detail, then cancels a running job', async () => {
+    const total = () => page.getByTestId('gallery-total').textContent().then(Number);
+    // something selected, so that the first Escape has a detail to close
+    await page.getByTestId('gallery-item').first().click();
+    await page.getByTestId('gallery-detail').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('gallery-detail').count()).toBe(0);
+    const before = await total();
+    await page.getByTestId('task-select').selectOption('txt2img');
+    await page.getByTestId('solver-select').selectOption('ddim');
+    await setRange('steps', 200);
+    // from inside the prompt: Escape is one of the two keys the studio takes from a text field
+    await page.getByTestId('prompt').click();
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => page.getByTestId('progress-nfe').textContent(), { timeout: 30_000 }).toMatch(/NFE [1-9]\d*\s*\/\s*200/);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('job-phase').textContent(), { timeout: 10_000 }).toMatch(/Cancelled/);
+    await page.waitForTimeout(500);
+    expect(await total()).toBe(before);
+    await setRange('steps', 6);
+  }, 60_000);
+
+  test('at 900x700 the result and the gallery are on screen together, toasts stay off the gallery, panels collapse and are remembered', async () => {
+    await page.setViewportSize({ width: 900, height: 700 });
+    try {
+      const total = () => page.getByTestId('gallery-total').textContent().then(Number);
+      await expect.poll(() => page.getByTestId('generate').isEnabled(), { timeout: 30_000 }).toBe(true);
+      await page.getByTestId('task-select').selectOption('txt2img');
+      await page.getByTestId('prompt').fill('red apple on a blue background');
+      await setRange('steps', 20);
+      // at least one new picture, and four in the gallery to look at
+      do {
+        const before = await total();
+        await page.getByTestId('generate').click();
+        await expect.poll(total, { timeout: 60_000 }).toBe(before + 1);
+      } while ((await total()) < 4);
+      const inView = (b: { x: number; y: number; width: number; height: number } | null) => b !== null && b.x >= 0 && b.y >= 0 && b.x + b.width <= 900 && b.y + b.height <= 700;
+      await expect.poll(async () => inView(await page.getByTestId('result-image').boundingBox())).toBe(true);
+      const grid = (await page.getByTestId('gallery-grid').boundingBox())!;
+      expect(grid.height).toBeGreaterThan(250); // a few rows of thumbnails, not a sliver
+      const thumbs = await page.getByTestId('gallery-item').evaluateAll((els) => els.length);
+      expect(thumbs).toBeGreaterThanOrEqual(4);
+      for (const thumb of (await page.getByTestId('gallery-item').all()).slice(0, 4)) expect(inView(await thumb.boundingBox())).toBe(true);
+
+      // a toast (here: loading a generation's settings) appears over the stage, not over the gallery
+      await page.getByTestId('gallery-item').first().click();
+      await page.getByTestId('use-settings').click();
+      const toast = (await page.getByTestId('toast').last().boundingBox())!;
+      const side = (await page.getByRole('complementary', { name: 'Gallery' }).boundingBox())!;
+      expect(toast.x + toast.width).toBeLessThanOrEqual(side.x);
+      await page.keyboard.press('Escape');
+      // the settings from their top, as a fresh window shows them (earlier tests scrolled them)
+      await page.getByRole('complementary', { name: 'Settings' }).evaluate((el) => ((el as unknown as { scrollTop: number }).scrollTop = 0));
+      await page.waitForTimeout(300);
+      if (process.env.SPLIT_STUDIO_SCREENSHOT) await page.screenshot({ path: path.join(root, 'docs/narrow.png') });
+
+      // collapsing the settings gives the stage their width, and the choice is remembered
+      const stage = async () => (await page.getByRole('main').boundingBox())!.width;
+      const wide = await stage();
+      await page.getByTestId('settings-toggle').click();
+      await expect.poll(stage).toBeGreaterThan(wide + 200);
+      const stored = () => page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage.getItem('split-studio.panels'));
+      expect(JSON.parse((await stored())!)).toMatchObject({ settingsCollapsed: true, galleryCollapsed: false });
+      await page.getByTestId('settings-toggle').click();
+      await expect.poll(stage).toBe(wide);
+      expect(JSON.parse((await stored())!)).toMatchObject({ settingsCollapsed: false });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  }, 90_000);
 });
