@@ -310,6 +310,32 @@ describe('the gallery from the command line', () => {
     expect(run('gallery', 'rerun', String(first)).stdout).toMatch(/bit-identical to #\d+/);
   });
 
+  test('img2img and --init-noise runs keep their inputs: show lists them, rerun uses them and is bit-identical', () => {
+    const start = encodePng({ width: 8, height: 8, channels: 4, data: new Uint8Array(8 * 8 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 53) & 0xff)) });
+    writeFileSync(path.join(dir, 'start.png'), start);
+    const img2img = json(run('generate', '--model', exact8, '--task', 'img2img', '--init-image', 'start.png', '--strength', '0.5', '--steps', '10', '--seed', '8', '--json'));
+    const kept = show(img2img.generationId).inputs;
+    expect(kept).toEqual([{ kind: 'initImage', hash: createHash('sha256').update(start).digest('hex'), bytes: start.length, width: 8, height: 8, file: expect.stringMatching(/inputs[\\/][0-9a-f]{64}\.png$/) }]);
+    expect(readFileSync(kept[0].file).equals(start)).toBe(true);
+    expect(run('gallery', 'show', String(img2img.generationId)).stdout).toMatch(/init image +\S+[0-9a-f]{64}\.png \(8x8 PNG, \d+ bytes\)/);
+    const again = json(run('gallery', 'rerun', String(img2img.generationId), '--json'));
+    expect(again).toMatchObject({ parentId: img2img.generationId, changed: [], identical: true });
+    expect(show(again.generationId).inputs).toEqual(kept);
+
+    // The noise file, not the seed, makes the picture; the re-run has the noise without the file.
+    expect(run('noise', '--seed', '77', '--shape', '1,3,8,8', '--out', 'kept.npy').code).toBe(0);
+    const noisy = json(run('generate', '--model', exact8, '--steps', '10', '--init-noise', 'kept.npy', '--json'));
+    const noise = show(noisy.generationId).inputs;
+    expect(noise).toEqual([expect.objectContaining({ kind: 'initNoise', width: null, height: null, file: expect.stringMatching(/\.npy$/) })]);
+    expect(readFileSync(noise[0].file).equals(readFileSync(path.join(dir, 'kept.npy')))).toBe(true);
+    expect(run('gallery', 'show', String(noisy.generationId)).stdout).toMatch(/initial noise \S+\.npy \(\.npy, \d+ bytes\)/);
+    const rerun = json(run('gallery', 'rerun', String(noisy.generationId), '--json'));
+    expect(rerun).toMatchObject({ parentId: noisy.generationId, identical: true });
+    const reseeded = json(run('gallery', 'rerun', String(noisy.generationId), '--seed', String((noisy.settings.seed + 1) % 2 ** 32), '--json'));
+    expect(reseeded.changed).toEqual(['seed']);
+    expect(decodePng(readFileSync(reseeded.outputs.image)).data).toEqual(decodePng(readFileSync(rerun.outputs.image)).data); // a deterministic solver: only the noise counts
+  });
+
   test('export writes the full PNG with its metadata', () => {
     const r = run('gallery', 'export', String(first), '--out', 'exported.png');
     expect(r.code, r.stderr).toBe(0);

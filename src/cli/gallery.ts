@@ -9,8 +9,11 @@ import { TASKS, countOf } from '../shared/settings';
 import { SETTINGS_LIMITS as LIMITS } from '../shared/settingsFields';
 import { SOLVER_IDS } from '../shared/solvers';
 import { dataDir, ensureDataDir } from '../main/core/dataDir';
-import { changedSettings, rerunReport } from '../main/core/gallery/rerun';
-import { GalleryError, GalleryStore } from '../main/core/gallery/store';
+import { checkedInput, inputName } from '../main/core/gallery/inputs';
+import { changedSettings, rerunInputFiles, rerunReport } from '../main/core/gallery/rerun';
+import { GalleryError, GalleryStore, type NewInputs } from '../main/core/gallery/store';
+import { readNpy } from '../main/core/io/npy';
+import { decodePng } from '../main/core/io/png';
 import { DatabaseDamagedError } from '../main/core/gallery/db';
 import type { ModelFolder } from '../main/core/models/modelFolder';
 import { ModelRegistry } from '../main/core/models/registry';
@@ -112,14 +115,15 @@ function show(argv: string[]): void {
     const record = gallery.get(id);
     const meta = gallery.meta(id);
     if (!record || !meta) throw new UsageError(`there is no generation ${id}`);
-    return { record, meta, image: gallery.imageFile(id), children: gallery.children(id).map((c) => c.id) };
+    const inputs = gallery.inputs.of(id).map((input) => ({ ...input, file: gallery.inputs.file(id, input.kind) }));
+    return { record, meta, image: gallery.imageFile(id), children: gallery.children(id).map((c) => c.id), inputs };
   });
-  const { record, meta, image, children } = detail;
+  const { record, meta, image, children, inputs } = detail;
   if (flags.has('json')) {
     process.stdout.write(
       JSON.stringify({
         ...record, favourite: meta.favourite, tags: meta.tags, deletedAt: meta.deletedAt, missing: meta.missing, modelHash: meta.modelHash,
-        fingerprint: meta.fingerprint, image, children,
+        fingerprint: meta.fingerprint, image, children, inputs,
       }) + '\n',
     );
     return;
@@ -141,6 +145,10 @@ function show(argv: string[]): void {
   if (meta.tags.length) lines.push(['tags', meta.tags.join(', ')]);
   if (meta.deletedAt) lines.push(['trashed', meta.deletedAt]);
   lines.push(['image', image ?? '(missing from the data folder)']);
+  for (const input of inputs) {
+    const size = input.width !== null ? `${input.width}x${input.height} PNG, ` : '.npy, ';
+    lines.push([inputName(input.kind), `${input.file ?? '(missing from the data folder)'} (${size}${input.bytes} bytes)`]);
+  }
   const f = meta.fingerprint;
   lines.push(['engine', `${f.engineVersion}, onnxruntime ${f.onnxruntimeVersion}, ${f.provider}, ${f.noiseGenerator}`]);
   for (const w of record.warnings) lines.push(['warning', w]);
@@ -174,16 +182,14 @@ async function rerun(argv: string[]): Promise<void> {
       throw new UsageError(`generation ${id} ran on explicit timesteps (${original.settings.spacing.length}); --steps cannot change them`);
     }
     const settings = checkSettings({ ...original.settings, ...changes });
-    if (settings.task !== 'txt2img') {
-      throw new UsageError(`generation ${id} is a ${settings.task} run; re-running it needs its input images: use split-studio generate --task ${settings.task} --init-image ...`);
-    }
+    const inputs = storedInputs(gallery, id, settings.task);
     const folder = modelFolder(original.modelId, `the model of generation ${id}`);
     const started = performance.now();
     const model = await openModel(folder, providers);
-    const result = await sampleImage(model, settings, { showProgress: !json && process.stderr.isTTY });
+    const result = await sampleImage(model, settings, { ...decodedInputs(inputs), showProgress: !json && process.stderr.isTTY });
     const totalMs = performance.now() - started;
     // The original may have been deleted for good (the studio's empty trash) meanwhile.
-    const finished = await finish({ gallery, model, settings, result, totalMs, parentId: gallery.get(id) ? id : null, outFile });
+    const finished = await finish({ gallery, model, settings, result, totalMs, parentId: gallery.get(id) ? id : null, outFile, inputs });
     const compared = rerunReport(gallery, id, { settings, fingerprint: finished.fingerprint, image: result.image }) ?? { fingerprintChanges: [] };
     const changed = changedSettings(original.settings, settings);
     const report = {
@@ -205,6 +211,28 @@ async function rerun(argv: string[]): Promise<void> {
     if (compared.fingerprintChanges.length) lines.push(`the engine differs from the one that made #${id}:`, ...compared.fingerprintChanges.map((c) => `  ${c}`));
     process.stdout.write(lines.join('\n') + '\n');
   });
+}
+
+/** The inputs kept with generation `id` that its re-run as `task` starts from, read and checked; what is not there is a UsageError. */
+function storedInputs(gallery: GalleryStore, id: number, task: Settings['task']): NewInputs {
+  const inputs: NewInputs = {};
+  try {
+    for (const { input, file } of rerunInputFiles(gallery, id, task)) inputs[input.kind] = checkedInput(input, readFileSync(file), id);
+  } catch (error) {
+    if (error instanceof GalleryError) throw new UsageError(error.message);
+    throw error;
+  }
+  return inputs;
+}
+
+/** Stored inputs as the engine takes them: pictures decoded to RGBA, the noise read from its .npy. */
+function decodedInputs(inputs: NewInputs) {
+  const picture = (png: Uint8Array | undefined) => {
+    if (!png) return undefined;
+    const { width, height, data } = decodePng(png);
+    return { width, height, data };
+  };
+  return { initImage: picture(inputs.initImage), mask: picture(inputs.mask), initNoise: inputs.initNoise && readNpy(inputs.initNoise).data };
 }
 
 function exportImage(argv: string[]): void {

@@ -75,12 +75,14 @@ const NOISE: CommandSpec = {
   values: ['seed', 'shape', 'out'],
 };
 
-function readPngFlag(flags: ParsedFlags, name: string): RgbaImage | undefined {
+/** A PNG flag's pixels, and its bytes as given (which the gallery keeps with the run). */
+function readPngFlag(flags: ParsedFlags, name: string): (RgbaImage & { png: Uint8Array }) | undefined {
   const file = stringFlag(flags, name);
   if (file === undefined) return undefined;
   try {
-    const png = decodePng(readInputFile(file, `--${name}`));
-    return { width: png.width, height: png.height, data: png.data };
+    const bytes = readInputFile(file, `--${name}`);
+    const png = decodePng(bytes);
+    return { width: png.width, height: png.height, data: png.data, png: bytes };
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`--${name} ${file}: ${(error as Error).message}`);
@@ -146,9 +148,11 @@ async function generate(argv: string[]): Promise<void> {
   const dumpFile = flags.has('dump-x0') ? checkOutputPath(stringFlag(flags, 'dump-x0')!, '--dump-x0') : undefined;
   const initNoiseFile = stringFlag(flags, 'init-noise');
   let initNoise: Float32Array | undefined;
+  let initNoiseNpy: Uint8Array | undefined;
   if (initNoiseFile) {
     try {
-      initNoise = readNpy(readInputFile(initNoiseFile, '--init-noise', MAX_NPY_BYTES)).data;
+      initNoiseNpy = readInputFile(initNoiseFile, '--init-noise', MAX_NPY_BYTES);
+      initNoise = readNpy(initNoiseNpy).data;
     } catch (error) {
       throw new UsageError(error instanceof UsageError ? error.message : `--init-noise ${initNoiseFile}: ${(error as Error).message}`);
     }
@@ -172,11 +176,12 @@ async function generate(argv: string[]): Promise<void> {
   try {
     // A batch: one image per seed, each recorded and reported as it is made (one line, or one
     // JSON object per line with --json), so an interrupted batch keeps what it finished.
+    const inputs = { initImage: initImage?.png, mask: mask?.png, initNoise: initNoiseNpy };
     for (const [i, seed] of seeds.entries()) {
       const run = { ...checked, seed };
       const result = await sampleImage(model, run, { initNoise, initImage, mask, showProgress: !json && process.stderr.isTTY });
       const totalMs = performance.now() - started;
-      const finished = await finish({ gallery, model, settings: run, result, totalMs, parentId: null, outFile: outFiles?.[i], dumpFile });
+      const finished = await finish({ gallery, model, settings: run, result, totalMs, parentId: null, outFile: outFiles?.[i], dumpFile, inputs });
       const report = runReport(model, run, result, finished, totalMs);
       if (!json) for (const w of result.warnings) process.stderr.write(`split-studio: warning: ${w}\n`);
       process.stdout.write((json ? JSON.stringify(report) : runLine(report)) + '\n');

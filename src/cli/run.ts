@@ -18,7 +18,7 @@ import { SettingsError } from '../main/core/engine/errors';
 import { CancelledError, costReport } from '../main/core/engine/model';
 import { makeFingerprint } from '../main/core/gallery/fingerprint';
 import { encodeGalleryImage } from '../main/core/gallery/galleryImage';
-import { type Fingerprint, GalleryStore } from '../main/core/gallery/store';
+import { type Fingerprint, GalleryStore, type NewInputs } from '../main/core/gallery/store';
 import { InputFileError, readFileBounded } from '../main/core/io/files';
 import { encodeNpy } from '../main/core/io/npy';
 import { type ModelFolder, ModelFolderError, readModelFolder } from '../main/core/models/modelFolder';
@@ -283,6 +283,8 @@ export async function finish(options: {
   parentId: number | null;
   outFile?: string;
   dumpFile?: string;
+  /** What the run was made from (init image and mask PNGs as given, the initial noise as .npy), kept with it for re-runs. */
+  inputs?: NewInputs;
 }): Promise<Finished> {
   const { gallery, model, settings, result } = options;
   const { fingerprint, modelHash } = await fingerprintOf(model);
@@ -312,6 +314,7 @@ export async function finish(options: {
           parentId: options.parentId,
           fingerprint,
           image: encoded,
+          inputs: options.inputs,
         });
       } catch (error) {
         // add() removes its own files when it fails; a write error is the disk's, not ours.

@@ -67,6 +67,10 @@ const generateRequestSchema = z
 
 const byId = z.object({ id: generationIdSchema }).strict();
 
+/** What a generation keeps of its inputs (content-addressed in the data folder), so that it can be re-run. */
+export const INPUT_KINDS = ['initImage', 'mask', 'initNoise'] as const;
+export type InputKind = (typeof INPUT_KINDS)[number];
+
 export const operationSchemas = {
   listModels: z.object({}).strict(),
   importModel: z.object({ path: z.string().min(1).max(4096) }).strict(),
@@ -91,6 +95,8 @@ export const operationSchemas = {
     .strict(),
   getGeneration: byId,
   getImage: z.object({ id: generationIdSchema, thumbnail: z.boolean().default(false) }).strict(),
+  /** The bytes of an input kept with a generation: its init image or mask (PNG), or its initial noise (.npy). */
+  getInput: z.object({ id: generationIdSchema, kind: z.enum(INPUT_KINDS) }).strict(),
   rerun: z.object({ id: generationIdSchema, changes: settingsSchema.partial().optional() }).strict(),
   setFavourite: z.object({ id: generationIdSchema, favourite: z.boolean() }).strict(),
   setTags: z.object({ id: generationIdSchema, tags: z.array(z.string().max(MAX_TAG_LENGTH)).max(MAX_TAGS) }).strict(),
@@ -161,6 +167,17 @@ export interface GenerationDetail extends GenerationRecord {
   missing: boolean;
   /** Its re-runs (children in the lineage) not in the trash, oldest first. */
   children: number[];
+  /** The inputs kept with it, which a re-run uses: none for txt2img, nor for generations made before inputs were kept. */
+  inputs: GenerationInput[];
+}
+
+/** An input kept with a generation: `hash` is the SHA-256 of its bytes (PNG or .npy), `bytes` its size; width and height for pictures. */
+export interface GenerationInput {
+  kind: InputKind;
+  hash: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
 }
 
 /** Settings read from a PNG, and the model they are for. */
@@ -186,12 +203,14 @@ export interface OperationOutputs {
   listGallery: { items: GenerationSummary[]; total: number };
   getGeneration: GenerationDetail;
   getImage: Uint8Array;
+  getInput: Uint8Array;
   rerun: { jobId: string };
   setFavourite: GenerationDetail;
   setTags: GenerationDetail;
   trashGeneration: GenerationDetail;
   restoreGeneration: GenerationDetail;
-  emptyTrash: { deleted: number };
+  /** `freedBytes`: the files deleted, images and the inputs no remaining generation uses. */
+  emptyTrash: { deleted: number; freedBytes: number };
   /** `shown`: the file manager was asked to show it (desktop app only); `path`: where the image is. */
   showFile: { shown: boolean; path: string };
   importPng: ImportedSettings;

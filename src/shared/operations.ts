@@ -6,7 +6,7 @@
  * schemas cover exactly these names.
  */
 export const OPERATION_NAMES = [
-  'listModels', 'importModel', 'removeModel', 'generate', 'cancel', 'listGallery', 'getGeneration', 'getImage', 'rerun', 'setFavourite', 'setTags',
+  'listModels', 'importModel', 'removeModel', 'generate', 'cancel', 'listGallery', 'getGeneration', 'getImage', 'getInput', 'rerun', 'setFavourite', 'setTags',
   'trashGeneration', 'restoreGeneration', 'emptyTrash', 'showFile', 'importPng',
 ] as const;
 

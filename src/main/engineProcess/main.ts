@@ -10,6 +10,7 @@ import { CancelledError, costReport } from '../core/engine/model';
 import { ENGINE_VERSION } from '../core/gallery/fingerprint';
 import { encodeGalleryImage } from '../core/gallery/galleryImage';
 import { identicalToFile } from '../core/gallery/rerun';
+import { readNpy } from '../core/io/npy';
 import { decodePng, encodePng } from '../core/io/png';
 import { ModelFolderError, readModelFolder } from '../core/models/modelFolder';
 import { modelHashes, shortModelHash } from '../core/models/modelHashes';
@@ -67,10 +68,19 @@ async function run(job: RunJob, controller: AbortController, send: (m: FromEngin
         throw new SettingsError(`${what}: ${(error as Error).message}`, { field, kind: 'format' });
       }
     };
+    const noise = (bytes: Uint8Array | undefined) => {
+      if (!bytes) return undefined;
+      try {
+        return readNpy(bytes, { requireFinite: true, what: 'the initial noise' }).data;
+      } catch (error) {
+        throw new SettingsError((error as Error).message, { field: 'initNoise', kind: 'format' });
+      }
+    };
     const C = model.image.channels;
     const result = await model.generate(job.settings, {
       initImage: decode(job.initImage, 'initImage', 'init image'),
       mask: decode(job.mask, 'mask', 'mask'),
+      initNoise: noise(job.initNoise),
       signal: controller.signal,
       onStep: async (p) => {
         const { width, height } = job.settings;

@@ -9,6 +9,8 @@ export interface RunJob {
   settings: Settings;
   initImage?: Uint8Array;
   mask?: Uint8Array;
+  /** The initial noise as a .npy file (a re-run of a CLI generation made with --init-noise). */
+  initNoise?: Uint8Array;
   providers: string[];
   /**
    * A re-run with unchanged settings: the original's image file. The engine compares the

@@ -4,6 +4,7 @@
  * come back as CallError with `kind` saying whether the caller's input was at fault.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type CallError, type EventName, type GenerationDetail, type GenerationRecord, type ModelSummary, type OperationName, type OperationOutputs, type Settings, type StudioEvents, operationSchemas } from '../../shared/contract';
 import { guidanceTerms, runSteps } from '../../shared/runShape';
@@ -16,8 +17,9 @@ import type { EngineHost } from './engineHost';
 import { makeFingerprint } from '../core/gallery/fingerprint';
 import { type InstalledModel, importPngSettings } from '../core/gallery/importPng';
 import { PngMetadataError } from '../core/gallery/pngMetadata';
-import { rerunReport, sameSettings } from '../core/gallery/rerun';
-import { GalleryError, type GalleryStore } from '../core/gallery/store';
+import { rerunInputFiles, rerunReport, sameSettings } from '../core/gallery/rerun';
+import { checkedInput, inputName, usedInputs } from '../core/gallery/inputs';
+import { GalleryError, type GalleryStore, type NewInputs } from '../core/gallery/store';
 import { pngDimensions } from '../core/io/png';
 
 export { ENGINE_VERSION, NOISE_GENERATOR } from '../core/gallery/fingerprint';
@@ -90,7 +92,7 @@ export function createStudioService(deps: StudioDeps) {
     const meta = deps.gallery.meta(id);
     if (!record || !meta) throw new StudioCallError('invalid', `there is no generation ${id}`);
     const children = deps.gallery.children(id).map((c) => c.id);
-    return { ...record, favourite: meta.favourite, tags: meta.tags, deletedAt: meta.deletedAt, missing: meta.missing, children };
+    return { ...record, favourite: meta.favourite, tags: meta.tags, deletedAt: meta.deletedAt, missing: meta.missing, children, inputs: deps.gallery.inputs.of(id) };
   }
 
   /** Runs a gallery edit, mapping the store's errors to call errors, and answers the updated detail. */
@@ -124,12 +126,24 @@ export function createStudioService(deps: StudioDeps) {
     }
   }
 
-  async function startJob(modelId: string, settings: Settings, extras: { initImage?: Uint8Array; mask?: Uint8Array; parentId?: number }): Promise<{ jobId: string }> {
+  /** The inputs kept with generation `id` that a re-run as `task` starts from, read without blocking and checked against their hashes. */
+  async function rerunInputs(id: number, task: Settings['task']): Promise<NewInputs> {
+    const inputs: NewInputs = {};
+    try {
+      for (const { input, file } of rerunInputFiles(deps.gallery, id, task)) inputs[input.kind] = checkedInput(input, new Uint8Array(await readFile(file)), id);
+    } catch (error) {
+      if (error instanceof GalleryError) throw new StudioCallError('invalid', error.message);
+      throw error;
+    }
+    return inputs;
+  }
+
+  async function startJob(modelId: string, settings: Settings, extras: NewInputs & { parentId?: number }): Promise<{ jobId: string }> {
     const folder = deps.registry.find(modelId);
     if (!folder) throw new StudioCallError('invalid', `no model with id ${modelId}; pick one from the list`, 'modelId');
     checkInputSize(extras.initImage, 'initImage', settings);
     checkInputSize(extras.mask, 'mask', settings);
-    const inputBytes = (extras.initImage?.length ?? 0) + (extras.mask?.length ?? 0);
+    const inputBytes = (extras.initImage?.length ?? 0) + (extras.mask?.length ?? 0) + (extras.initNoise?.length ?? 0);
     if (pendingJobs >= MAX_PENDING_JOBS) {
       throw new StudioCallError('refused', `${MAX_PENDING_JOBS} generations are already waiting or running; wait for one to finish or cancel one`);
     }
@@ -150,7 +164,10 @@ export function createStudioService(deps: StudioDeps) {
     };
     try {
       await deps.host.run(
-        { jobId, modelDir: folder.dir, settings, initImage: extras.initImage, mask: extras.mask, providers: deps.providers, compareWith: originalToCompare(extras.parentId, settings) },
+        {
+          jobId, modelDir: folder.dir, settings, initImage: extras.initImage, mask: extras.mask, initNoise: extras.initNoise, providers: deps.providers,
+          compareWith: originalToCompare(extras.parentId, settings),
+        },
         {
           progress: (m) => deps.emit('progress', { jobId, step: m.step, steps: m.steps, nfe: m.nfe, nfeTotal, elapsedMs: m.elapsedMs, preview: m.preview }),
           failed: (m) => {
@@ -177,6 +194,8 @@ export function createStudioService(deps: StudioDeps) {
                 parentId: extras.parentId !== undefined && deps.gallery.get(extras.parentId) ? extras.parentId : null,
                 fingerprint,
                 image: { width: r.image.width, height: r.image.height, png: r.image.png, thumbnail: r.image.thumbnail },
+                // Kept (once per content) so that it can be re-run.
+                inputs: usedInputs(settings.task, extras),
               });
             } catch (error) {
               deps.emit('failed', { jobId, kind: 'internal', message: `the image was made but could not be saved: ${(error as Error).message}` });
@@ -269,6 +288,19 @@ export function createStudioService(deps: StudioDeps) {
       if (!file) throw new StudioCallError('invalid', `there is no image for generation ${id}`);
       return new Uint8Array(readFileSync(file));
     },
+    async getInput({ id, kind }) {
+      detail(id); // an unknown id is the caller's mistake
+      const input = deps.gallery.inputs.of(id).find((i) => i.kind === kind);
+      const file = input && deps.gallery.inputs.file(id, kind);
+      if (!input) throw new StudioCallError('invalid', `generation ${id} has no ${inputName(kind)} kept with it`);
+      if (!file) throw new StudioCallError('invalid', `the ${inputName(kind)} of generation ${id} is missing from the data folder`);
+      try {
+        return checkedInput(input, new Uint8Array(await readFile(file)), id);
+      } catch (error) {
+        if (error instanceof GalleryError) throw new StudioCallError('invalid', error.message);
+        throw error;
+      }
+    },
     async rerun({ id, changes }) {
       const record = deps.gallery.get(id);
       if (!record) throw new StudioCallError('invalid', `there is no generation ${id}`);
@@ -276,8 +308,7 @@ export function createStudioService(deps: StudioDeps) {
         throw new StudioCallError('invalid', `generation ${id} was made with ${record.modelName}, which is not installed (removed, or its folder ${record.modelId} was moved or cannot be read); add that folder again to re-run it`);
       }
       const settings = { ...record.settings, ...changes };
-      if (settings.task !== 'txt2img') throw new StudioCallError('invalid', `re-running a ${settings.task} job needs its input images; use its settings and choose them again`);
-      return startJob(record.modelId, settings, { parentId: id });
+      return startJob(record.modelId, settings, { ...(await rerunInputs(id, settings.task)), parentId: id });
     },
     async setFavourite({ id, favourite }) {
       return edit(id, () => deps.gallery.setFavourite(id, favourite));
@@ -292,7 +323,8 @@ export function createStudioService(deps: StudioDeps) {
       return edit(id, () => deps.gallery.restore(id));
     },
     async emptyTrash() {
-      return { deleted: deps.gallery.emptyTrash().length };
+      const { deleted, freedBytes } = deps.gallery.emptyTrash();
+      return { deleted: deleted.length, freedBytes };
     },
     async showFile({ id }) {
       detail(id); // an unknown id is the caller's mistake, not a missing file

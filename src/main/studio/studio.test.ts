@@ -2,17 +2,20 @@
  * The studio's main side end to end in plain Node: the real engine in a forked child
  * process, the real gallery, the service; no browser. Needs the build (npm test builds first).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
-import type { EventName, GenerationRecord, ImportedSettings, Settings, StudioEvents } from '../../shared/contract';
+import type { EventName, GenerationDetail, GenerationRecord, ImportedSettings, Settings, StudioEvents } from '../../shared/contract';
 import { type EngineLauncher, nodeLauncher } from './engineHost';
+import { TorchGenerator } from '../core/engine/noise/torchRandn';
+import { encodeNpy } from '../core/io/npy';
 import { decodePng, encodePng } from '../core/io/png';
 import { ModelRegistry } from '../core/models/registry';
 import { type StudioApp, createStudioApp, engineEntry } from './app';
-import { createStudioService } from './service';
+import { ENGINE_VERSION, createStudioService } from './service';
 
 const root = path.resolve(__dirname, '../../..');
 const model = path.join(root, 'resources/exact/gmm-3x32x32');
@@ -145,7 +148,7 @@ test('when the engine differs from the original\'s, the re-run\'s done event say
   db.close();
   const rerun = (await app.service.handle('rerun', { id: original.id })) as { jobId: string };
   const done = await waitFor('done', rerun.jobId);
-  expect(done.fingerprintChanges).toEqual(['engine version: 0.0.9 → 0.1.0', 'provider: cuda → cpu']);
+  expect(done.fingerprintChanges).toEqual([`engine version: 0.0.9 → ${ENGINE_VERSION}`, 'provider: cuda → cpu']);
   expect(done.identicalToParent).toBe(true);
 });
 
@@ -179,7 +182,7 @@ test('gallery edits: favourite, tags, trash, restore, empty trash, filters, show
   expect(await app.service.handle('restoreGeneration', { id })).toMatchObject({ deletedAt: null });
   expect(await ids({})).toContain(id);
   await app.service.handle('trashGeneration', { id });
-  expect(await app.service.handle('emptyTrash', {})).toEqual({ deleted: 1 });
+  expect(await app.service.handle('emptyTrash', {})).toMatchObject({ deleted: 1, freedBytes: expect.any(Number) });
   expect(existsSync(shown.path)).toBe(false);
   await expect(app.service.handle('getGeneration', { id })).rejects.toThrow(/no generation/);
   await expect(app.service.handle('setFavourite', { id, favourite: true })).rejects.toThrow(/no generation/);
@@ -269,4 +272,48 @@ test('bad requests fail with the field at fault and no job starts', async () => 
   await expect(app.service.handle('generate', { modelId: model, settings: { ...settings, steps: 0 } })).rejects.toThrow(/settings\.steps/);
   await expect(app.service.handle('generate', { modelId: '/nowhere', settings })).rejects.toThrow(/no model with id/);
   await expect(app.service.handle('importModel', { path: '/nowhere' })).rejects.toThrow(/does not exist/);
+});
+
+test('an img2img generation keeps its init image: the detail lists it, getInput returns it, and a re-run from the gallery is bit-identical', async () => {
+  const start = encodePng({ width: 8, height: 8, channels: 4, data: new Uint8Array(8 * 8 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 29) & 0xff)) });
+  const img2img: Settings = { ...settings, task: 'img2img', strength: 0.6, steps: 10, seed: 123, width: 8, height: 8 };
+  const { jobId } = (await app.service.handle('generate', { modelId: exact8, settings: img2img, initImage: start })) as { jobId: string };
+  const done = await waitFor('done', jobId);
+  const detail = (await app.service.handle('getGeneration', { id: done.generation.id })) as GenerationDetail;
+  expect(detail.inputs).toEqual([{ kind: 'initImage', hash: createHash('sha256').update(start).digest('hex'), bytes: start.length, width: 8, height: 8 }]);
+  expect(Buffer.from((await app.service.handle('getInput', { id: done.generation.id, kind: 'initImage' })) as Uint8Array).equals(Buffer.from(start))).toBe(true);
+  await expect(app.service.handle('getInput', { id: done.generation.id, kind: 'mask' })).rejects.toMatchObject({ kind: 'invalid', message: expect.stringMatching(/has no mask kept with it/) });
+  await expect(app.service.handle('getInput', { id: done.generation.id, kind: 'picture' })).rejects.toThrow(/getInput: kind/);
+
+  const rerun = (await app.service.handle('rerun', { id: done.generation.id })) as { jobId: string };
+  const again = await waitFor('done', rerun.jobId);
+  expect(again.identicalToParent).toBe(true);
+  expect(again.fingerprintChanges).toEqual([]);
+  expect(Buffer.from(decodePng(again.image).data).equals(Buffer.from(decodePng(done.image).data))).toBe(true);
+  // The re-run keeps the same input (one file for both).
+  expect(((await app.service.handle('getGeneration', { id: again.generation.id })) as GenerationDetail).inputs).toEqual(detail.inputs);
+
+  // Inpainting keeps both pictures; its re-run uses them.
+  const mask = encodePng({ width: 8, height: 8, channels: 4, data: new Uint8Array(8 * 8 * 4).map((_, i) => (i % 4 === 3 || Math.floor(i / 4) % 8 < 4 ? 255 : 0)) });
+  const inpaint = (await app.service.handle('generate', { modelId: exact8, settings: { ...img2img, task: 'inpaint', strength: 1 }, initImage: start, mask })) as { jobId: string };
+  const painted = await waitFor('done', inpaint.jobId);
+  const repainted = await waitFor('done', ((await app.service.handle('rerun', { id: painted.generation.id })) as { jobId: string }).jobId);
+  expect(repainted.identicalToParent).toBe(true);
+});
+
+test('a generation kept with its initial noise (the CLI\'s --init-noise) re-runs from that noise, not from its seed', async () => {
+  // The noise of seed 5, kept with a generation whose seed is 6: the re-run must make seed 5's picture.
+  const plain: Settings = { ...settings, steps: 8, seed: 5, width: 8, height: 8 };
+  const made = await waitFor('done', ((await app.service.handle('generate', { modelId: exact8, settings: plain })) as { jobId: string }).jobId);
+  const noise = encodeNpy(new TorchGenerator(5).randn([1, 3, 8, 8]), [1, 3, 8, 8]);
+  const decoded = decodePng(made.image);
+  const original = app.gallery.add({
+    settings: { ...plain, seed: 6 }, modelId: exact8, modelName: made.generation.modelName, modelHash: 'x', provider: 'cpu', cost: made.generation.cost,
+    durationMs: 1, warnings: [], parentId: null, fingerprint: { ...app.gallery.meta(made.generation.id)!.fingerprint }, image: { width: 8, height: 8, data: decoded.data },
+    inputs: { initNoise: noise },
+  });
+  const again = await waitFor('done', ((await app.service.handle('rerun', { id: original.id })) as { jobId: string }).jobId);
+  expect(again.identicalToParent).toBe(true);
+  expect(Buffer.from(decodePng(again.image).data).equals(Buffer.from(decoded.data))).toBe(true);
+  expect(((await app.service.handle('getGeneration', { id: again.generation.id })) as GenerationDetail).inputs.map((i) => i.kind)).toEqual(['initNoise']);
 });

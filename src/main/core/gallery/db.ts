@@ -126,8 +126,33 @@ CREATE TRIGGER tags_fts_delete AFTER DELETE ON tags BEGIN
 END;
 `;
 
+/**
+ * Schema v2: the inputs each generation was made from, kept so that it can be re-run
+ * (inputs.ts). `inputs` has one row per stored file, content-addressed (the same picture used
+ * by many generations is one file); `generation_inputs` says which generation uses which, at
+ * most one of each kind. Deleting a generation (emptyTrash) cascades to its links; an input is
+ * deleted, file first, only once no generation (trashed or not) links to it, and the foreign
+ * key refuses to delete one that still has a link.
+ */
+const SCHEMA_V2 = `
+CREATE TABLE inputs (
+  hash   TEXT    PRIMARY KEY CHECK (length(hash) = 64),
+  file   TEXT    NOT NULL UNIQUE,
+  bytes  INTEGER NOT NULL CHECK (bytes > 0),
+  width  INTEGER,
+  height INTEGER
+) WITHOUT ROWID;
+CREATE TABLE generation_inputs (
+  generation_id INTEGER NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
+  kind          TEXT    NOT NULL CHECK (kind IN ('initImage', 'mask', 'initNoise')),
+  hash          TEXT    NOT NULL REFERENCES inputs(hash),
+  PRIMARY KEY (generation_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX idx_generation_inputs_hash ON generation_inputs(hash);
+`;
+
 /** Step i takes user_version i to i + 1. Append new steps; never edit a released one. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_V1];
+export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

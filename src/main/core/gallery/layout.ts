@@ -4,9 +4,10 @@
  *   images/<32 hex>.png             the image, with A1111 `parameters` and `split-studio` chunks
  *   thumbnails/<same name>.png      box-downscaled to at most 256 px
  *   recovered/                      files reconcile found without a row (never deleted)
+ *   inputs/<sha256>.png|.npy        what generations were made from, stored once (inputs.ts); not reconcile's
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const DATABASE_FILE = 'gallery.sqlite';
@@ -48,4 +49,11 @@ export function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => e.name);
+}
+
+/** Deletes a file (gone already is fine); the bytes it held. Throws when it cannot be deleted. */
+export function removeFile(file: string): number {
+  const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  rmSync(file, { force: true });
+  return size;
 }

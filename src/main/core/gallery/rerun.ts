@@ -4,10 +4,12 @@
  * the image came out bit-identical.
  */
 import { readFileSync } from 'node:fs';
-import type { Settings } from '../../../shared/contract';
+import type { GenerationInput, Settings } from '../../../shared/contract';
 import { type RgbaPixels, decodePng } from '../io/png';
 import { type Fingerprint, fingerprintDiff } from './fingerprint';
+import { inputName, picturesOf } from './inputs';
 import type { GalleryStore } from './store';
+import { GalleryError } from './types';
 
 /** JSON with sorted keys: equal for equal settings whatever order the keys were written in. */
 function canonical(value: unknown): string {
@@ -61,4 +63,25 @@ export function rerunReport(gallery: GalleryStore, parentId: number, run: Finish
     if (identical !== null) report.identicalToParent = identical;
   }
   return report;
+}
+
+/**
+ * The inputs kept with generation `id` that its re-run as `task` starts from (the task's
+ * pictures, and the initial noise when it had one), with their files for the caller to read
+ * (and check with checkedInput). A GalleryError says which one is not there.
+ */
+export function rerunInputFiles(gallery: GalleryStore, id: number, task: Settings['task']): { input: GenerationInput; file: string }[] {
+  const kept = gallery.inputs.of(id);
+  const out: { input: GenerationInput; file: string }[] = [];
+  for (const kind of [...picturesOf(task), 'initNoise'] as const) {
+    const input = kept.find((i) => i.kind === kind);
+    if (!input) {
+      if (kind === 'initNoise') continue;
+      throw new GalleryError('invalid', `re-running a ${task} job needs its ${inputName(kind)}, which generation ${id} does not have (it was made before inputs were kept); make it again from its settings and the picture`);
+    }
+    const file = gallery.inputs.file(id, kind);
+    if (!file) throw new GalleryError('invalid', `the ${inputName(kind)} of generation ${id} (${input.hash.slice(0, 12)}…) is missing from the data folder`);
+    out.push({ input, file });
+  }
+  return out;
 }

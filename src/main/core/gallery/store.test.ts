@@ -369,14 +369,14 @@ describe('favourites, tags and the trash', () => {
     expect(store.meta(gone)!.deletedAt).toBeNull();
 
     store.trash(gone);
-    expect(store.emptyTrash()).toEqual([gone]);
+    expect(store.emptyTrash().deleted).toEqual([gone]);
     expect(store.get(gone)).toBeNull();
     expect(store.imageFile(gone)).toBeNull();
     for (const f of files) expect(existsSync(f)).toBe(false);
     expect(store.list({ includeDeleted: true, search: 'doomed' }).total).toBe(0);
     expect(store.list({ includeDeleted: true }).items.map((i) => i.id)).toEqual([keep]);
     expect(existsSync(store.imageFile(keep)!)).toBe(true);
-    expect(store.emptyTrash()).toEqual([]);
+    expect(store.emptyTrash()).toEqual({ deleted: [], freedBytes: 0 });
   });
 });
 
@@ -421,7 +421,7 @@ describe('reconcile', () => {
     expect(app.list({ search: 'cli' }).items.map((i) => i.id)).toEqual([id]);
     expect(app.reconcile()).toEqual({ orphanFiles: [], missingFiles: [], rebuiltThumbnails: [] });
     app.trash(id);
-    expect(cli.emptyTrash()).toEqual([id]);
+    expect(cli.emptyTrash().deleted).toEqual([id]);
     expect(app.get(id)).toBeNull();
     expect(filesIn('images')).toEqual([]);
   });

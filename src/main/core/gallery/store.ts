@@ -10,6 +10,7 @@
  * emptyTrash() deletes a row's files before the row, so a crash there leaves only trashed rows
  * without files, which reconcile marks missing. A row is never dropped because its file is
  * gone, and a file is never deleted because its row is gone.
+ * The inputs each generation was made from are kept for re-runs (inputs.ts, the `inputs` field).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -20,13 +21,14 @@ import { pngDimensions } from '../io/png';
 import { DatabaseDamagedError, isDamage, openDatabase, type Database } from './db';
 import { fingerprintSchema } from './fingerprint';
 import { encodeGalleryImage } from './galleryImage';
-import { DATABASE_FILE, FILE_NAME_RE, galleryDirs, listFiles, newImageName } from './layout';
+import { type InputToStore, KeptInputs, inputsToStore } from './inputs';
+import { DATABASE_FILE, FILE_NAME_RE, galleryDirs, listFiles, newImageName, removeFile } from './layout';
 import { reconcileFiles, reconcileInBackground } from './reconcile';
 import { rebuildFromImages } from './recover';
 import { checked, costSchema, parseStored, warningsSchema } from './schemas';
 import { ModelNames, listFilter, pageOf } from './search';
 import { type FileRow, type GenerationRow, type Statements, type SummaryRow, generationRow, listStatements, prepareStatements, toSummary } from './sql';
-import { type EncodedImage, type GalleryOptions, type GenerationMeta, type ListQuery, type ListResult, type NewGeneration, type ReconcileReport, type RecoverOptions, type RecoverReport, GalleryError } from './types';
+import { type EmptyTrashReport, type EncodedImage, type GalleryOptions, type GenerationMeta, type ListQuery, type ListResult, type NewGeneration, type ReconcileReport, type RecoverOptions, type RecoverReport, GalleryError } from './types';
 
 // What the gallery's users import from here, wherever it is defined.
 export { type Fingerprint, fingerprintDiff, fingerprintSchema } from './fingerprint';
@@ -78,6 +80,8 @@ export class GalleryStore {
   private readonly hooks: NonNullable<GalleryOptions['hooks']>;
   private readonly listStatements = new Map<string, { page: Statement; count: Statement }>();
   private readonly s: Statements;
+  /** The inputs kept with each generation for re-runs: of(id), file(id, kind) (inputs.ts). */
+  readonly inputs: KeptInputs;
 
   private constructor(
     readonly dataDir: string,
@@ -89,6 +93,7 @@ export class GalleryStore {
     this.graceMs = options.orphanGraceMs ?? 60_000;
     this.hooks = options.hooks ?? {};
     this.s = prepareStatements(db);
+    this.inputs = new KeptInputs(db, path.join(dataDir, 'inputs'));
     this.modelNames = new ModelNames(db);
     if (options.reconcile === 'background') {
       // Then the search's model names, read in the same slices.
@@ -190,11 +195,14 @@ export class GalleryStore {
     const parentId = gen.parentId ?? null;
     if (parentId !== null && !this.s.exists.get(parentId)) throw new GalleryError('invalid', `parent generation ${parentId} does not exist`);
     const image = encodedImage(gen, settings, fingerprint.engineVersion);
+    const inputs = inputsToStore(gen.inputs);
 
     const name = newImageName();
     const files = { image: path.join(this.imagesDir, name), thumbnail: path.join(this.thumbnailsDir, name) };
+    const newInputs: InputToStore[] = [];
     let id: number;
     try {
+      for (const input of inputs) if (this.inputs.write(input)) newInputs.push(input);
       writeFileAtomic(files.image, image.png);
       writeFileAtomic(files.thumbnail, image.thumbnail);
       this.hooks.afterFilesWritten?.(files);
@@ -215,10 +223,11 @@ export class GalleryStore {
         imageFile: name,
         thumbnailFile: name,
       });
-      id = this.db.transaction(() => Number(this.s.insert.run(row).lastInsertRowid)).immediate();
+      id = this.db.transaction(() => this.inputs.link(Number(this.s.insert.run(row).lastInsertRowid), inputs)).immediate();
     } catch (error) {
       rmSync(files.image, { force: true });
       rmSync(files.thumbnail, { force: true });
+      this.inputs.forget(newInputs);
       throw error;
     }
     return this.get(id)!;
@@ -322,22 +331,26 @@ export class GalleryStore {
   /**
    * Deletes the trashed generations and their files, under the write lock. Files go first: a
    * crash midway leaves trashed rows without files (reconcile marks them missing), never files
-   * without rows. A row whose file cannot be deleted stays in the trash. Returns the deleted ids.
+   * without rows. A row whose file cannot be deleted stays in the trash. Then the inputs that no
+   * remaining generation (trashed or not) uses go, file first. Returns the deleted ids and the
+   * bytes freed.
    */
-  emptyTrash(): number[] {
+  emptyTrash(): EmptyTrashReport {
     return this.db.transaction(() => {
       const deleted: number[] = [];
+      let freedBytes = 0;
       for (const r of this.s.trashed.all() as FileRow[]) {
         try {
-          if (r.image_file && FILE_NAME_RE.test(r.image_file)) rmSync(path.join(this.imagesDir, r.image_file), { force: true });
-          if (r.thumbnail_file && FILE_NAME_RE.test(r.thumbnail_file)) rmSync(path.join(this.thumbnailsDir, r.thumbnail_file), { force: true });
+          if (r.image_file && FILE_NAME_RE.test(r.image_file)) freedBytes += removeFile(path.join(this.imagesDir, r.image_file));
+          if (r.thumbnail_file && FILE_NAME_RE.test(r.thumbnail_file)) freedBytes += removeFile(path.join(this.thumbnailsDir, r.thumbnail_file));
         } catch {
           continue;
         }
         this.s.delete.run(r.id);
         deleted.push(r.id);
       }
-      return deleted;
+      freedBytes += this.inputs.deleteUnused();
+      return { deleted, freedBytes };
     }).immediate();
   }
 

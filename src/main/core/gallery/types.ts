@@ -1,5 +1,5 @@
 /** What the gallery takes and gives beyond the contract's types, and its one error class. */
-import type { CostReport, GenerationSummary, Settings } from '../../../shared/contract';
+import type { CostReport, GenerationSummary, InputKind, Settings } from '../../../shared/contract';
 import type { RgbaPixels } from '../io/png';
 import type { Fingerprint } from './fingerprint';
 
@@ -26,6 +26,17 @@ export interface NewGeneration {
   fingerprint: Fingerprint;
   /** Pixels, which the gallery encodes (the CLI), or the files' bytes, which it stores as they are (the studio). */
   image: RgbaPixels | EncodedImage;
+  /** What it was made from, kept for re-runs (inputs.ts): init image and mask as PNG bytes, initial noise as .npy bytes. */
+  inputs?: NewInputs;
+}
+
+export type NewInputs = Partial<Record<InputKind, Uint8Array>>;
+
+export interface EmptyTrashReport {
+  /** Ids of the generations deleted for good. */
+  deleted: number[];
+  /** Bytes of the files deleted: their images and thumbnails, and the inputs no remaining generation uses. */
+  freedBytes: number;
 }
 
 export interface ListQuery {
