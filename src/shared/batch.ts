@@ -11,6 +11,7 @@ export const MAX_BATCH_COUNT = 64;
 /** The seeds of a batch of `count` starting at `seed`; throws a message naming the problem. */
 export function batchSeeds(seed: number, count: number): number[] {
   if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH_COUNT) throw new RangeError(`batch count must be a whole number from 1 to ${MAX_BATCH_COUNT}, got ${count}`);
-  if (seed + count - 1 > MAX_SEED) throw new RangeError(`seeds ${seed}..${seed + count - 1} go past the largest seed ${MAX_SEED}; choose a smaller seed`);
+  // Compared as a difference: seed + count - 1 can round back to MAX_SEED near 2^53.
+  if (count - 1 > MAX_SEED - seed) throw new RangeError(`seeds ${seed}..${seed + count - 1} go past the largest seed ${MAX_SEED}; choose a smaller seed`);
   return Array.from({ length: count }, (_, i) => seed + i);
 }
