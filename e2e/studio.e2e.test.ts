@@ -388,4 +388,71 @@ describe.sequential('the served studio', () => {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
   }, 90_000);
+
+  test('an img2img generation keeps its picture: the detail shows it, and a re-run from the gallery is bit-identical', async () => {
+    const total = () => page.getByTestId('gallery-total').textContent().then(Number);
+    await expect.poll(() => page.getByTestId('generate').isEnabled(), { timeout: 30_000 }).toBe(true);
+    // Whatever the tests before left in the form: one image, a known solver and size of run.
+    if ((await page.getByTestId('batch-count').count()) > 0) {
+      await page.getByTestId('batch-count').fill('1');
+      await page.getByTestId('batch-count').dispatchEvent('change');
+    }
+    await page.getByTestId('task-select').selectOption('img2img');
+    await page.getByTestId('solver-select').selectOption('ddim');
+    await setRange('steps', 8);
+    const picture = encodePng({ width: 32, height: 32, channels: 4, data: new Uint8Array(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 7) & 0xff)) });
+    await page.getByTestId('init-image-input').setInputFiles({ name: 'kept.png', mimeType: 'image/png', buffer: Buffer.from(picture) });
+    await setRange('strength', 0.5);
+    const before = await total();
+    await page.getByTestId('generate').click();
+    await expect.poll(total, { timeout: 60_000 }).toBe(before + 1);
+    expect(await page.getByTestId('run-error').count()).toBe(0);
+
+    const newest = page.getByTestId('gallery-item').first();
+    const id = Number(await newest.getAttribute('data-id'));
+    await newest.click();
+    await expect.poll(() => page.getByTestId('detail-input').getAttribute('data-kind'), { timeout: 10_000 }).toBe('initImage');
+    await expect.poll(() => page.getByTestId('detail-inputs').locator('img').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('detail-inputs').textContent()).toMatch(/Starting picture\s*32×32/);
+
+    await page.getByTestId('task-select').selectOption('txt2img'); // the re-run needs nothing from the form
+    await page.getByTestId('rerun').click();
+    await expect.poll(total, { timeout: 60_000 }).toBe(before + 2);
+    await expect.poll(() => page.getByTestId('result-rerun').textContent(), { timeout: 10_000 }).toMatch(new RegExp(`Bit-identical to #${id}[\\s\\S]*Same engine`));
+    expect(await page.getByTestId('run-error').count()).toBe(0);
+  }, 90_000);
+
+  test('"Use settings" of an inpainting run loads its picture and mask: generating again keeps the very same inputs', async () => {
+    const total = () => page.getByTestId('gallery-total').textContent().then(Number);
+    const keptInputs = () => page.getByTestId('detail-input').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-kind')}:${el.getAttribute('data-hash')}`));
+    await page.getByTestId('task-select').selectOption('inpaint');
+    const picture = encodePng({ width: 32, height: 32, channels: 4, data: new Uint8Array(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 11) & 0xff)) });
+    await page.getByTestId('init-image-input').setInputFiles({ name: 'repaint.png', mimeType: 'image/png', buffer: Buffer.from(picture) });
+    const canvas = page.getByTestId('mask-canvas');
+    await canvas.waitFor({ state: 'visible', timeout: 10_000 });
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 8 });
+    await page.mouse.up();
+    const before = await total();
+    await page.getByTestId('generate').click();
+    await expect.poll(total, { timeout: 60_000 }).toBe(before + 1);
+    await page.getByTestId('gallery-item').first().click();
+    await expect.poll(() => page.getByTestId('detail-inputs').locator('img').count(), { timeout: 10_000 }).toBe(2);
+    const kept = await keptInputs();
+    expect(kept.map((k) => k.split(':')[0])).toEqual(['initImage', 'mask']);
+
+    // Away from it (another task, the mask cleared), then back with "Use settings".
+    await page.getByTestId('mask-clear').click();
+    await page.getByTestId('task-select').selectOption('txt2img');
+    await page.getByTestId('use-settings').click();
+    await expect.poll(() => page.getByTestId('task-select').inputValue()).toBe('inpaint');
+    await expect.poll(() => page.locator('#init-hint').textContent(), { timeout: 10_000 }).toMatch(/from generation-\d+-start\.png/);
+    await page.waitForTimeout(300); // the mask is painted in once its PNG is decoded
+    await page.getByTestId('generate').click();
+    await expect.poll(total, { timeout: 60_000 }).toBe(before + 2);
+    await page.getByTestId('gallery-item').first().click();
+    await expect.poll(keptInputs, { timeout: 10_000 }).toEqual(kept);
+  }, 90_000);
 });

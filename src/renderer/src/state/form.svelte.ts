@@ -33,6 +33,8 @@ export class FormState {
   seedInvalid = $state<string | null>(null);
   /** Set by the mask painter while it is shown: the mask as PNG bytes, or null when nothing is painted. */
   maskExporter: (() => Promise<Png | null>) | null = null;
+  /** A kept mask (white = repaint) for the mask painter to paint in ("Use settings" of an inpainting run); it takes it. */
+  maskToLoad = $state.raw<Png | null>(null);
 
   guidance = $derived(guidanceLabel(guidanceTerms(this.values)));
   estimate = $derived(estimateCost(this.values));

@@ -1,4 +1,4 @@
-import type { GenerationDetail, GenerationSummary, OperationInput, StudioApi } from '../../../shared/contract';
+import type { GenerationDetail, GenerationSummary, InputKind, OperationInput, StudioApi } from '../../../shared/contract';
 import type { Task } from '../../../shared/settings';
 import { downloadPng, pngUrl } from '../lib/images';
 import { DisconnectedError, toCallError } from '../transport';
@@ -253,6 +253,11 @@ export class GalleryState {
     if (this.selected?.deletedAt) void this.select(null);
     void this.refresh();
     return deleted;
+  }
+
+  /** One of the inputs kept with a generation (its starting picture, mask or initial noise), as bytes. */
+  input(id: number, kind: InputKind): Promise<Uint8Array> {
+    return this.#api.getInput({ id, kind });
   }
 
   /** Where the selected image is; `shown` when the desktop app opened the file manager on it. */

@@ -1,5 +1,5 @@
 import { batchSeeds } from '../../../shared/batch';
-import type { GenerationRecord, GenerationSummary, ImportedSettings, Settings, StudioApi } from '../../../shared/contract';
+import type { GenerationDetail, GenerationRecord, GenerationSummary, ImportedSettings, Settings, StudioApi } from '../../../shared/contract';
 import { modelLine } from '../../../shared/modelDescription';
 import { MAX_IMPORT_PNG_BYTES } from '../../../shared/settings';
 import { type Png, downloadPng } from '../lib/images';
@@ -335,7 +335,8 @@ export class Studio {
     }
   }
 
-  useSettings(record: GenerationRecord): void {
+  /** "Use settings": the run's settings, and the pictures kept with it that its task starts from, go into the form. */
+  async useSettings(record: GenerationRecord & Partial<Pick<GenerationDetail, 'inputs'>>): Promise<void> {
     const model = this.models.byId(record.modelId);
     if (!model) {
       this.toasts.push('error', `${record.modelName} is not installed; add its folder to use these settings`);
@@ -343,7 +344,22 @@ export class Studio {
     }
     if (this.models.selectedId !== model.id) this.selectModel(model.id);
     this.form.loadSettings(record.settings, model);
-    this.toasts.push('info', `loaded the settings of #${record.id}`);
+    const { task, width } = record.settings;
+    const init = needsInitImage(task) ? record.inputs?.find((i) => i.kind === 'initImage') : undefined;
+    const mask = task === 'inpaint' ? record.inputs?.find((i) => i.kind === 'mask') : undefined;
+    try {
+      if (init) {
+        const bytes = await this.#api.getInput({ id: record.id, kind: 'initImage' });
+        // A super-resolution input is smaller than the image by the run's factor.
+        if (task === 'super-resolution' && init.width) this.form.srFactor = width / init.width;
+        this.form.initFile = new File([bytes as Png], `generation-${record.id}-start.png`, { type: 'image/png' });
+      }
+      if (mask) this.form.maskToLoad = (await this.#api.getInput({ id: record.id, kind: 'mask' })) as Png;
+    } catch (error) {
+      this.toasts.error(error, `the pictures of #${record.id}`);
+    }
+    const pictures = [init && 'starting picture', mask && 'mask'].filter(Boolean).join(' and ');
+    this.toasts.push('info', `loaded the settings of #${record.id}${pictures ? ` and its ${pictures}` : ''}`);
   }
 
   /** 'invalid' goes next to its control (or the Generate button); anything else to a toast too. */
