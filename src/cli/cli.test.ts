@@ -328,7 +328,7 @@ describe('the gallery from the command line', () => {
     const noise = show(noisy.generationId).inputs;
     expect(noise).toEqual([expect.objectContaining({ kind: 'initNoise', width: null, height: null, file: expect.stringMatching(/\.npy$/) })]);
     expect(readFileSync(noise[0].file).equals(readFileSync(path.join(dir, 'kept.npy')))).toBe(true);
-    expect(run('gallery', 'show', String(noisy.generationId)).stdout).toMatch(/initial noise \S+\.npy \(\.npy, \d+ bytes\)/);
+    expect(run('gallery', 'show', String(noisy.generationId)).stdout).toMatch(/init noise +\S+\.npy \(\.npy, \d+ bytes\)/);
     const rerun = json(run('gallery', 'rerun', String(noisy.generationId), '--json'));
     expect(rerun).toMatchObject({ parentId: noisy.generationId, identical: true });
     const reseeded = json(run('gallery', 'rerun', String(noisy.generationId), '--seed', String((noisy.settings.seed + 1) % 2 ** 32), '--json'));

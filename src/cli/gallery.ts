@@ -9,7 +9,7 @@ import { TASKS, countOf } from '../shared/settings';
 import { SETTINGS_LIMITS as LIMITS } from '../shared/settingsFields';
 import { SOLVER_IDS } from '../shared/solvers';
 import { dataDir, ensureDataDir } from '../main/core/dataDir';
-import { checkedInput, inputName } from '../main/core/gallery/inputs';
+import { checkedInput } from '../main/core/gallery/inputs';
 import { changedSettings, rerunInputFiles, rerunReport } from '../main/core/gallery/rerun';
 import { GalleryError, GalleryStore, type NewInputs } from '../main/core/gallery/store';
 import { readNpy } from '../main/core/io/npy';
@@ -39,6 +39,8 @@ const LIST: CommandSpec = {
   values: ['search', 'limit', 'offset', 'model', 'solver', 'task'],
   switches: ['favourites', 'trash', 'json'],
 };
+/** The inputs' labels in `gallery show` (as wide as the others). */
+const INPUT_LABELS = { initImage: 'init image', mask: 'mask', initNoise: 'init noise' } as const;
 const SHOW: CommandSpec = { help: `usage:\n${SHOW_USAGE}`, switches: ['json'], positionals: 1 };
 const RERUN: CommandSpec = { help: `usage:\n${RERUN_USAGE}`, values: ['solver', 'steps', 'seed', 'guidance', 'provider', 'out'], switches: ['json'], positionals: 1 };
 const EXPORT: CommandSpec = { help: `usage:\n${EXPORT_USAGE}`, values: ['out'], switches: ['json'], positionals: 1 };
@@ -147,7 +149,7 @@ function show(argv: string[]): void {
   lines.push(['image', image ?? '(missing from the data folder)']);
   for (const input of inputs) {
     const size = input.width !== null ? `${input.width}x${input.height} PNG, ` : '.npy, ';
-    lines.push([inputName(input.kind), `${input.file ?? '(missing from the data folder)'} (${size}${input.bytes} bytes)`]);
+    lines.push([INPUT_LABELS[input.kind], `${input.file ?? '(missing from the data folder)'} (${size}${input.bytes} bytes)`]);
   }
   const f = meta.fingerprint;
   lines.push(['engine', `${f.engineVersion}, onnxruntime ${f.onnxruntimeVersion}, ${f.provider}, ${f.noiseGenerator}`]);
