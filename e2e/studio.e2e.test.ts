@@ -39,6 +39,11 @@ function startServer(): Promise<string> {
 
 const galleryCount = () => page.getByTestId('gallery-item').count();
 
+/** The model list has arrived (Generate is enabled): settings made before would be replaced by the model's. */
+async function modelsLoaded(): Promise<void> {
+  await page.waitForSelector('[data-testid="generate"]:not([disabled])', { timeout: 30_000 });
+}
+
 async function setRange(testid: string, value: number): Promise<void> {
   await page.getByTestId(testid).evaluate((el, v) => {
     const input = el as unknown as PageInput;
@@ -58,7 +63,7 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url);
-  await page.getByTestId('model-select').locator('option').first().waitFor({ state: 'attached', timeout: 30_000 });
+  await modelsLoaded();
 }, 60_000);
 
 afterAll(async () => {
@@ -252,6 +257,84 @@ describe.sequential('the served studio', () => {
     expect(await page.getByTestId('spacing-note').textContent()).toMatch(/^DDIM steps on whole training timesteps and cannot use the karras spacing; spacing karras → \w+$/);
     expect(await page.getByTestId('eta').inputValue()).toBe('0');
   }, 90_000);
+
+  test('a batch of 4: four gallery items with consecutive seeds, shown as a grid as they come', async () => {
+    await page.getByTestId('task-select').selectOption('txt2img');
+    await page.getByTestId('solver-select').selectOption('ddim');
+    await setRange('steps', 6);
+    await page.getByTestId('seed').fill('500');
+    await page.getByTestId('batch-count').fill('4');
+    await page.getByTestId('batch-count').dispatchEvent('change');
+    const before = await galleryCount();
+    await page.getByTestId('generate').click();
+    await expect.poll(() => page.getByTestId('batch-grid').count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('batch-item').count(), { timeout: 90_000 }).toBe(4);
+    expect(await page.getByTestId('batch-item').evaluateAll((items) => items.map((i) => (i as unknown as { dataset: { seed: string } }).dataset.seed))).toEqual(['500', '501', '502', '503']);
+    await expect.poll(galleryCount, { timeout: 10_000 }).toBe(before + 4);
+    // Each is a gallery item of its own with its seed.
+    const ids = await page.getByTestId('batch-item').evaluateAll((items) => items.map((i) => Number((i as unknown as { dataset: { id: string } }).dataset.id)));
+    expect(new Set(ids).size).toBe(4);
+    if (process.env.SPLIT_STUDIO_SCREENSHOT) await page.screenshot({ path: path.join(root, 'docs/batch.png') });
+    await page.getByTestId('batch-item').nth(2).click();
+    await expect.poll(() => page.getByTestId('gallery-detail').locator('dl').textContent()).toMatch(/Seed\s*502/);
+    // The seed field keeps the batch's first seed; later runs are single again.
+    expect(await page.getByTestId('seed').inputValue()).toBe('500');
+    // The gallery's search finds a generation by its seed.
+    const total = () => page.getByTestId('gallery-total').textContent().then(Number);
+    await page.getByTestId('gallery-search').fill('502');
+    await expect.poll(total, { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('gallery-item').first().getAttribute('data-id')).toBe(String(ids[2]));
+    await page.getByTestId('gallery-search').fill('');
+    await expect.poll(total, { timeout: 10_000 }).toBeGreaterThan(4);
+    await page.getByTestId('batch-count').fill('1');
+    await page.getByTestId('batch-count').dispatchEvent('change');
+  }, 150_000);
+
+  test('send to inpainting from a result, then inpaint it', async () => {
+    await expect.poll(() => page.getByTestId('send-inpaint').count()).toBe(1);
+    const sent = Number(await page.getByTestId('result-info').locator('strong').textContent().then((t) => t!.replace('#', '')));
+    await page.getByTestId('send-inpaint').click();
+    await expect.poll(() => page.getByTestId('task-select').inputValue()).toBe('inpaint');
+    const canvas = page.getByTestId('mask-canvas');
+    await canvas.waitFor({ state: 'visible', timeout: 10_000 });
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.7, { steps: 8 });
+    await page.mouse.up();
+    const before = await galleryCount();
+    await page.getByTestId('generate').click();
+    await expect.poll(galleryCount, { timeout: 60_000 }).toBe(before + 1);
+    expect(await page.getByTestId('run-error').count()).toBe(0);
+    const made = Number(await page.getByTestId('result-info').locator('strong').textContent().then((t) => t!.replace('#', '')));
+    expect(made).toBeGreaterThan(sent);
+    await page.locator(`[data-testid="gallery-item"][data-id="${made}"]`).click();
+    await expect.poll(() => page.getByTestId('gallery-detail').locator('dl').textContent()).toMatch(/Task\s*inpaint/);
+    await page.getByTestId('task-select').selectOption('txt2img');
+  }, 90_000);
+
+  test('the form is kept across a page reload, and recent prompts are one keystroke away', async () => {
+    await page.getByTestId('prompt').fill('a yellow star, kept');
+    await page.getByTestId('solver-select').selectOption('heun');
+    await setRange('steps', 9);
+    await page.getByTestId('seed').fill('4242');
+    await page.waitForTimeout(300);
+    await page.reload();
+    await modelsLoaded();
+    await expect.poll(() => page.getByTestId('prompt').inputValue(), { timeout: 10_000 }).toBe('a yellow star, kept');
+    expect(await page.getByTestId('solver-select').inputValue()).toBe('heun');
+    expect(await page.getByTestId('steps').inputValue()).toBe('9');
+    expect(await page.getByTestId('seed').inputValue()).toBe('4242');
+    // Alt+Down in the prompt opens the prompts generated with, searchable; Enter takes one.
+    await page.getByTestId('prompt').focus();
+    await page.keyboard.press('Alt+ArrowDown');
+    await page.getByTestId('prompt-history-search').waitFor({ state: 'visible' });
+    await page.keyboard.type('apple blue');
+    await expect.poll(() => page.getByTestId('prompt-history-item').allTextContents()).toEqual(['red apple on a blue background']);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('prompt').inputValue()).toBe('red apple on a blue background');
+    expect(await page.getByTestId('prompt-history').count()).toBe(0);
+  }, 60_000);
 
   test('the image viewer: opens on a result, the arrow keys and buttons step through the gallery, it zooms, Delete has an undo, Escape closes', async () => {
     // The models must be in (the form takes the model's defaults when they arrive) before the settings are set.
