@@ -42,8 +42,7 @@ try {
     ['search "lighthouse dus" (prefix)', f.prefixSearchMs, 50, ''],
     [`search "${MODEL_WORD}" (model name)`, f.searchModelMs, 50, `${n(f.searchModelMatches)} matches`],
     [`search "${MODEL_WORD} ${COMMON_WORD}"`, f.searchModelAndWordMs, 50, `${n(f.searchModelAndWordMatches)} matches`],
-    ['search a seed (no index on seed)', f.searchSeedMs, 50, `${n(f.searchSeedMatches)} matches`],
-    ['  the same with an index on seed', f.searchSeedIndexedMs, 50, 'index made on this copy only (not in the schema)'],
+    ['search a seed', f.searchSeedMs, 50, `${n(f.searchSeedMatches)} matches`],
     ['last page', f.lastPageMs, null, ''],
     ['get one record', f.getMs, null, ''],
   ];

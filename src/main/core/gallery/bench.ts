@@ -317,18 +317,5 @@ export async function runGalleryBenchmark(dataDir: string, count = 100_000, opti
     store.close();
   }
 
-  // What an index on seed (a schema migration, not made here) would change.
-  const db = openDatabase(path.join(dataDir, DATABASE_FILE));
-  try {
-    db.exec('CREATE INDEX bench_seed ON generations(seed)');
-  } finally {
-    db.close();
-  }
-  const indexed = GalleryStore.open(dataDir);
-  try {
-    figures.searchSeedIndexedMs = round(listTiming(indexed, { search: String(someSeed) }).ms);
-  } finally {
-    indexed.close();
-  }
   return figures;
 }

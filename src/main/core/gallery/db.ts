@@ -151,8 +151,16 @@ CREATE TABLE generation_inputs (
 CREATE INDEX idx_generation_inputs_hash ON generation_inputs(hash);
 `;
 
+/**
+ * Schema v3: search matches a whole-number term against the seed (search.ts). Without an index
+ * that is a scan of the wide table: 362 ms at 100,000 rows, 1 ms with this index (bench:gallery).
+ */
+const SCHEMA_V3 = `
+CREATE INDEX idx_generations_seed ON generations(seed, deleted_at);
+`;
+
 /** Step i takes user_version i to i + 1. Append new steps; never edit a released one. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2];
+export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
