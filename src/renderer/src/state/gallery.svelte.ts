@@ -247,12 +247,12 @@ export class GalleryState {
     return this.#edit((id) => this.#api.restoreGeneration({ id }), true);
   }
 
-  /** Deletes everything in the trash for good; the number deleted. */
-  async emptyTrash(): Promise<number> {
-    const { deleted } = await this.#api.emptyTrash({});
+  /** Deletes everything in the trash for good; how many generations, and the bytes of files freed (images, thumbnails, inputs no one else uses). */
+  async emptyTrash(): Promise<{ deleted: number; freedBytes: number }> {
+    const answer = await this.#api.emptyTrash({});
     if (this.selected?.deletedAt) void this.select(null);
     void this.refresh();
-    return deleted;
+    return answer;
   }
 
   /** One of the inputs kept with a generation (its starting picture, mask or initial noise), as bytes. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatRate, progressStats } from './progressLogic';
+import { formatBytes, formatDuration, formatRate, progressStats } from './progressLogic';
 
 const sample = (step: number, elapsedMs: number, steps = 20, nfePerStep = 1) => ({ step, steps, nfe: step * nfePerStep, nfeTotal: steps * nfePerStep, elapsedMs });
 
@@ -45,5 +45,17 @@ describe('formatting', () => {
     expect(formatDuration(12_400)).toBe('12 s');
     expect(formatDuration(65_000)).toBe('1 min 05 s');
     expect(formatDuration(null)).toBe('–');
+  });
+});
+
+describe('formatBytes', () => {
+  it('uses the unit that keeps the number short', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(933)).toBe('933 B');
+    expect(formatBytes(4300)).toBe('4.2 KiB');
+    expect(formatBytes(317_000)).toBe('310 KiB');
+    expect(formatBytes(5_242_880)).toBe('5.0 MiB');
+    expect(formatBytes(13_107_200)).toBe('13 MiB');
+    expect(formatBytes(3 * 1024 ** 3)).toBe('3.0 GiB');
   });
 });
