@@ -19,6 +19,7 @@ import { type CommandSpec, HelpRequested, type ParsedFlags, UsageError, checkArg
 import { GALLERY_USAGE, galleryCommand } from './gallery';
 import { importCommand } from './import';
 import { MODELS_USAGE, modelsCommand } from './models';
+import { sweepCommand } from './sweep';
 import {
   MAX_NPY_BYTES, checkOutputPath, checkSettings, finish, modelFolder, openGallery, openModel, providersFlag, readInputFile, runLine, runReport, sampleImage, stageFile,
 } from './run';
@@ -50,6 +51,7 @@ commands:
   import     read the settings of a PNG (this studio's or AUTOMATIC1111's); --run generates with them
   noise      write torch-compatible seeded noise to a .npy file
   models     list the installed models; models add DIR, models remove ID  (split-studio models --help)
+  sweep      every solver x steps x seed on one model, measured against a reference  (split-studio sweep --help)
 
 generate options:
 ${GENERATE_OPTIONS}
@@ -236,6 +238,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'import':
         await importCommand(rest);
         return 0;
+      case 'sweep':
+        return await sweepCommand(rest);
       case undefined:
       case '--help':
       case '-h':
@@ -243,7 +247,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE + '\n');
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}" (generate, gallery, import, noise, models)`);
+        throw new UsageError(`unknown command "${command}" (generate, gallery, import, noise, models, sweep)`);
     }
   } catch (error) {
     if (error instanceof HelpRequested) {
