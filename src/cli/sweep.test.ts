@@ -42,6 +42,7 @@ describe('bad input: one line on stderr, exit 2, no output file', () => {
     [['--solvers', 'ddim', '--steps', '10', '--guidance', '3'], /no unconditional branch: --guidance must be 1/],
     [['--solvers', 'plms4', '--steps', '10', '--spacing', 'karras'], /cannot use the karras spacing/],
     [['--solvers', 'ddim', '--steps', '10', '--spacing', 'cosine'], /^split-studio: --spacing must list names from /],
+    [['--solvers', 'ddim', '--steps', '10', '--prompt', 'a cat'], /^split-studio: --prompt: Exact Gaussian mixture 3x8x8 has no text encoder/],
   ])('%j', (args, message) => {
     const r = run(...base, ...args);
     expect(r.code, r.stderr).toBe(2);

@@ -101,6 +101,8 @@ export function parseSweep(argv: string[]) {
   if (classLabel !== null && classLabel >= folder.classLabels!.length) {
     throw new UsageError(`--class ${classLabel} is out of range: ${folder.name} has classes 0..${folder.classLabels!.length - 1}`);
   }
+  // The same refusal the engine would make, but before the model is opened and the first reference is solved.
+  if (prompt !== '' && !folder.textEncoderPath) throw new UsageError(`--prompt: ${folder.name} has no text encoder, so a prompt cannot be used`);
   const gmm = exactMixture(folder.dir);
   const guidances = numberListFlag(flags, 'guidance', LIMITS.guidance) ?? [gmm ? 1 : (d.guidance ?? 1)];
   if (gmm && guidances.some((w) => w !== 1)) throw new UsageError(`${folder.name} is an exact model with no unconditional branch: --guidance must be 1 (use --class and --classifier-scale)`);
