@@ -174,7 +174,7 @@ async function generate(argv: string[]): Promise<void> {
   if (!settings.height) settings.height = model.image.height ?? 64;
   const checked = checkSettings(settings);
   // Opened before the run, so that a gallery it cannot use fails before any work.
-  const gallery = flags.has('no-gallery') ? null : openGallery();
+  const gallery = flags.has('no-gallery') ? null : openGallery('background');
   try {
     // A batch: one image per seed, each recorded and reported as it is made (one line, or one
     // JSON object per line with --json), so an interrupted batch keeps what it finished.
