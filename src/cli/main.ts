@@ -19,7 +19,7 @@ import { type CommandSpec, HelpRequested, type ParsedFlags, UsageError, checkArg
 import { GALLERY_USAGE, galleryCommand } from './gallery';
 import { importCommand } from './import';
 import { MODELS_USAGE, modelsCommand } from './models';
-import { sweepCommand } from './sweep';
+import { sweepCommand, sweepsCommand } from './sweep';
 import {
   MAX_NPY_BYTES, checkOutputPath, checkSettings, finish, modelFolder, openGallery, openModel, providersFlag, readInputFile, runLine, runReport, sampleImage, stageFile,
 } from './run';
@@ -52,6 +52,7 @@ commands:
   noise      write torch-compatible seeded noise to a .npy file
   models     list the installed models; models add DIR, models remove ID  (split-studio models --help)
   sweep      every solver x steps x seed on one model, measured against a reference  (split-studio sweep --help)
+  sweeps     the kept sweeps: list, or show one again with its CSV/JSON  (split-studio sweeps --help)
 
 generate options:
 ${GENERATE_OPTIONS}
@@ -240,6 +241,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'sweep':
         return await sweepCommand(rest);
+      case 'sweeps':
+        sweepsCommand(rest);
+        return 0;
       case undefined:
       case '--help':
       case '-h':
@@ -247,7 +251,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE + '\n');
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}" (generate, gallery, import, noise, models, sweep)`);
+        throw new UsageError(`unknown command "${command}" (generate, gallery, import, noise, models, sweep, sweeps)`);
     }
   } catch (error) {
     if (error instanceof HelpRequested) {

@@ -14,15 +14,19 @@ const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, 'bin/split-studio.js');
 const exact8 = path.join(root, 'resources/exact/gmm-3x8x8');
 let dir: string;
+/** The data folder the sweeps are kept in (never the user's own). */
+let home: string;
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, 'sweep', ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+function cli(command: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, command, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SPLIT_STUDIO_HOME: home } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const run = (...args: string[]) => cli('sweep', ...args);
 
 beforeAll(() => {
   if (!existsSync(path.join(root, 'out/main/cli.js'))) throw new Error('build first: npm run build');
   dir = mkdtempSync(path.join(os.tmpdir(), 'split-sweep-'));
+  home = mkdtempSync(path.join(os.tmpdir(), 'split-sweep-home-'));
 });
 
 describe('bad input: one line on stderr, exit 2, no output file', () => {
@@ -148,7 +152,7 @@ test('--nfe gives each solver the most steps whose calls fit', () => {
 });
 
 test('Ctrl+C stops after the run in progress and writes what finished', async () => {
-  const child = spawn(process.execPath, [bin, 'sweep', '--model', exact8, '--solvers', 'ddim', '--steps', '200,400,600,800,1000', '--seeds', '0,1,2,3', '--json', 'c.json', '--csv', 'c.csv'], { cwd: dir });
+  const child = spawn(process.execPath, [bin, 'sweep', '--model', exact8, '--solvers', 'ddim', '--steps', '200,400,600,800,1000', '--seeds', '0,1,2,3', '--json', 'c.json', '--csv', 'c.csv'], { cwd: dir, env: { ...process.env, SPLIT_STUDIO_HOME: home } });
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -167,4 +171,26 @@ test('Ctrl+C stops after the run in progress and writes what finished', async ()
   expect(doc.runs.length).toBeGreaterThanOrEqual(1);
   expect(doc.runs.length).toBeLessThan(doc.plannedRuns);
   expect(readFileSync(path.join(dir, 'c.csv'), 'utf8').trim().split('\n')).toHaveLength(doc.runs.length + 1);
+});
+
+describe('kept sweeps', () => {
+  test('a sweep is kept in the data folder; sweeps lists it and shows it again, files equal to the run\'s own', () => {
+    const r = run('--model', exact8, '--solvers', 'ddim,stsp4', '--steps', '5,8', '--class', '1', '--classifier-scale', '10', '--json', 'kept.json', '--csv', 'kept.csv');
+    expect(r.code, r.stderr).toBe(0);
+    const id = Number(r.stdout.match(/^# saved as sweep (\d+) /m)?.[1]);
+    expect(id).toBeGreaterThan(0);
+    const listed = JSON.parse(cli('sweeps', 'list', '--json').stdout) as { id: number; runs: number; complete: boolean; modelName: string }[];
+    expect(listed.find((w) => w.id === id)).toMatchObject({ runs: 4, complete: true, modelName: 'Exact Gaussian mixture 3x8x8' });
+    const shown = cli('sweeps', 'show', String(id), '--json', 'again.json', '--csv', 'again.csv');
+    expect(shown.code, shown.stderr).toBe(0);
+    // The same table lines as the run printed (its reference line included), and the same files.
+    const lines = (out: string) => out.split('\n').filter((l) => /^\s+\d/.test(l) || l.startsWith('# reference'));
+    expect(lines(shown.stdout)).toEqual(lines(r.stdout));
+    expect(readFileSync(path.join(dir, 'again.csv'), 'utf8')).toBe(readFileSync(path.join(dir, 'kept.csv'), 'utf8'));
+    expect(JSON.parse(readFileSync(path.join(dir, 'again.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(path.join(dir, 'kept.json'), 'utf8')));
+    expect(run('--model', exact8, '--solvers', 'ddim', '--steps', '5', '--no-save').stdout).not.toMatch(/saved as sweep/);
+    expect(JSON.parse(cli('sweeps', '--json').stdout)).toHaveLength(listed.length);
+    expect(cli('sweeps', 'show', '999').stderr).toMatch(/^split-studio: there is no sweep 999 /);
+    expect(cli('sweeps', 'show', 'x').code).toBe(2);
+  });
 });

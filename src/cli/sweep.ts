@@ -14,7 +14,9 @@ import { SettingsError } from '../main/core/engine/errors';
 import { type SweepSpec, SweepPlanError, planSweep } from '../main/core/lab/plan';
 import { DEFAULT_REFERENCE_STEPS, exactMixture, exactReference, richardsonReference } from '../main/core/lab/reference';
 import { referenceLine, sweepCsv, sweepDocument, sweepJson, tableHeader, tableLine } from '../main/core/lab/report';
+import { SweepStore } from '../main/core/lab/store';
 import { type SweepOutcome, runSweep } from '../main/core/lab/sweep';
+import { ensureDataDir } from '../main/core/dataDir';
 import { defaultModelDir } from '../main/core/models/catalog';
 import { type CommandSpec, type ParsedFlags, UsageError, choiceFlag, numberFlag, parseCommand, stringFlag } from './args';
 import { checkOutputPath, checkSettings, modelFolder, openModel, providersFlag, refusalLine, stageFile } from './run';
@@ -32,7 +34,8 @@ export const SWEEP_USAGE = `usage: split-studio sweep --solvers A,B,... (--steps
   --prompt TEXT            --seeds S,...  (default 0)
   --reference-steps N      network models: N of 2 DDIM(2N) - DDIM(N) (default ${DEFAULT_REFERENCE_STEPS})
   --condition-at ${CONDITION_PLACEMENTS.join('|')}   --width W   --height H   --provider cuda,dml,cpu
-  --csv FILE               --json FILE`;
+  --csv FILE               --json FILE
+  --no-save                do not keep the sweep in the data folder (split-studio sweeps lists the kept ones)`;
 
 export const SWEEP: CommandSpec = {
   help: SWEEP_USAGE,
@@ -40,6 +43,7 @@ export const SWEEP: CommandSpec = {
     'model', 'solvers', 'steps', 'nfe', 'spacing', 'guidance', 'class', 'classifier-scale', 'prompt', 'seeds', 'reference-steps', 'condition-at',
     'width', 'height', 'provider', 'csv', 'json',
   ],
+  switches: ['no-save'],
 };
 
 /** A comma-separated flag's items; an empty list or item is a one-line UsageError, and so is an item given twice. */
@@ -185,7 +189,68 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   });
   if (outputs.csv !== undefined) stageFile(outputs.csv, new TextEncoder().encode(sweepCsv(records)), '--csv').commit();
   if (outputs.json !== undefined) stageFile(outputs.json, new TextEncoder().encode(sweepJson(doc)), '--json').commit();
+  if (!args.flags.has('no-save') && records.length > 0) {
+    const store = openSweepStore();
+    try {
+      process.stdout.write(`# saved as sweep ${store.save(doc)} (split-studio sweeps show ID)\n`);
+    } finally {
+      store.close();
+    }
+  }
   if (finished.complete) return 0;
   process.stderr.write(`split-studio: stopped after ${records.length} of ${plan.runs.length} runs${outputs.csv || outputs.json ? '; wrote what finished' : ''}\n`);
   return 130;
+}
+
+export const SWEEPS_USAGE = `usage: split-studio sweeps [list] [--json]          the kept sweeps, newest first
+       split-studio sweeps show ID [--csv FILE] [--json FILE]   one again: its table, and its files`;
+
+const SWEEPS_LIST: CommandSpec = { help: SWEEPS_USAGE, switches: ['json'] };
+const SWEEPS_SHOW: CommandSpec = { help: SWEEPS_USAGE, values: ['csv', 'json'] };
+
+function openSweepStore(): SweepStore {
+  try {
+    return SweepStore.open(ensureDataDir());
+  } catch (error) {
+    throw new UsageError(`data folder: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** `split-studio sweeps`: the sweeps kept in the data folder, listed or shown again. */
+export function sweepsCommand(argv: string[]): void {
+  const [sub = 'list', ...rest] = argv[0]?.startsWith('-') ? ['list', ...argv] : argv;
+  if (sub === 'list') {
+    const { flags } = parseCommand(rest, SWEEPS_LIST);
+    const store = openSweepStore();
+    try {
+      const all = store.list();
+      if (flags.has('json')) return void process.stdout.write(JSON.stringify(all) + '\n');
+      for (const w of all) {
+        process.stdout.write(`#${w.id}  ${w.createdAt.slice(0, 16).replace('T', ' ')}  ${w.modelName}  ${w.runs}${w.complete ? '' : ` of ${w.plannedRuns}`} runs, ${w.diverged} diverged\n`);
+      }
+      process.stdout.write(`sweeps: ${all.length}\n`);
+    } finally {
+      store.close();
+    }
+    return;
+  }
+  if (sub !== 'show') throw new UsageError(`unknown sweeps command "${sub}" (list, show)`);
+  const [idText, ...options] = rest;
+  const id = Number(idText);
+  if (!idText || !Number.isInteger(id) || id < 1) throw new UsageError(`sweeps show needs a sweep id, got "${idText ?? ''}"`);
+  const { flags } = parseCommand(options, SWEEPS_SHOW);
+  const csv = stringFlag(flags, 'csv');
+  const json = stringFlag(flags, 'json');
+  const store = openSweepStore();
+  try {
+    const doc = store.get(id);
+    if (!doc) throw new UsageError(`there is no sweep ${id} (split-studio sweeps lists them)`);
+    process.stdout.write(`# sweep ${id}: ${doc.runs.length} of ${doc.plannedRuns} runs on ${doc.model.name}\n${tableHeader()}\n`);
+    for (const r of doc.references) process.stdout.write(`# ${referenceLine(r)}\n`);
+    for (const r of doc.runs) process.stdout.write(tableLine(r) + '\n');
+    if (csv !== undefined) stageFile(checkOutputPath(csv, '--csv'), new TextEncoder().encode(sweepCsv(doc.runs)), '--csv').commit();
+    if (json !== undefined) stageFile(checkOutputPath(json, '--json'), new TextEncoder().encode(sweepJson(doc)), '--json').commit();
+  } finally {
+    store.close();
+  }
 }

@@ -1,0 +1,112 @@
+/**
+ * Saved sweeps: every sweep's document (report.ts) in `lab.sqlite`, next to the gallery's
+ * database in the data folder, so that a sweep can be listed and opened again (its table, CSV
+ * or JSON) without running it twice. A separate file from the gallery: sweeps are measurements,
+ * not pictures, and the gallery's store stays the only writer of gallery.sqlite.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import path from 'node:path';
+import { z } from 'zod';
+import { type Database, migrate } from '../gallery/db';
+import type { SweepDocument } from './report';
+
+export const LAB_DATABASE_FILE = 'lab.sqlite';
+
+/** Step i takes user_version i to i + 1 (gallery/db.ts's runner). Append; never edit a released one. */
+const LAB_MIGRATIONS: readonly string[] = [
+  `
+CREATE TABLE sweeps (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at    TEXT    NOT NULL,
+  model_name    TEXT    NOT NULL,
+  runs          INTEGER NOT NULL,
+  planned_runs  INTEGER NOT NULL,
+  diverged      INTEGER NOT NULL,
+  complete      INTEGER NOT NULL CHECK (complete IN (0, 1)),
+  document_json TEXT    NOT NULL CHECK (json_valid(document_json))
+);
+`,
+];
+
+export interface SweepSummary {
+  id: number;
+  createdAt: string;
+  modelName: string;
+  runs: number;
+  plannedRuns: number;
+  diverged: number;
+  complete: boolean;
+}
+
+interface SummaryRow {
+  id: number;
+  created_at: string;
+  model_name: string;
+  runs: number;
+  planned_runs: number;
+  diverged: number;
+  complete: number;
+}
+
+const toSummary = (r: SummaryRow): SweepSummary => ({
+  id: r.id, createdAt: r.created_at, modelName: r.model_name, runs: r.runs, plannedRuns: r.planned_runs, diverged: r.diverged, complete: r.complete === 1,
+});
+
+/** What a stored document must have to be read back (the file may have been edited or damaged). */
+const storedDocument = z.object({
+  model: z.object({ name: z.string(), dir: z.string(), kind: z.enum(['exact', 'network']) }),
+  spec: z.object({}).passthrough(),
+  divergenceRms: z.number(),
+  references: z.array(z.object({}).passthrough()),
+  runs: z.array(z.object({ solver: z.string(), nfe: z.number() }).passthrough()),
+  complete: z.boolean(),
+  plannedRuns: z.number(),
+});
+
+export class SweepStore {
+  private constructor(
+    readonly file: string,
+    private readonly db: Database,
+  ) {}
+
+  static open(dataDir: string): SweepStore {
+    const file = path.join(dataDir, LAB_DATABASE_FILE);
+    const db = new BetterSqlite3(file, { timeout: 5000, nativeBinding: process.env.SPLIT_STUDIO_SQLITE_BINDING || undefined });
+    try {
+      db.pragma('journal_mode = WAL');
+      migrate(db, file, LAB_MIGRATIONS);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SweepStore(file, db);
+  }
+
+  /** Saves a sweep (complete or stopped); its id. Non-finite numbers are stored as null, as in the JSON file. */
+  save(doc: SweepDocument, now = new Date()): number {
+    const json = JSON.stringify(doc, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value));
+    const info = this.db
+      .prepare('INSERT INTO sweeps (created_at, model_name, runs, planned_runs, diverged, complete, document_json) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(now.toISOString(), doc.model.name, doc.runs.length, doc.plannedRuns, doc.runs.filter((r) => r.diverged).length, doc.complete ? 1 : 0, json);
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Newest first. */
+  list(): SweepSummary[] {
+    const rows = this.db.prepare('SELECT id, created_at, model_name, runs, planned_runs, diverged, complete FROM sweeps ORDER BY id DESC').all() as SummaryRow[];
+    return rows.map(toSummary);
+  }
+
+  /** The saved document, or null when there is no sweep `id`; throws naming the sweep when its document does not read back. */
+  get(id: number): SweepDocument | null {
+    const row = this.db.prepare('SELECT document_json FROM sweeps WHERE id = ?').get(id) as { document_json: string } | undefined;
+    if (!row) return null;
+    const parsed = storedDocument.safeParse(JSON.parse(row.document_json));
+    if (!parsed.success) throw new Error(`sweep ${id} in ${this.file} cannot be read back: ${parsed.error.issues[0]?.message ?? 'bad document'}`);
+    return parsed.data as unknown as SweepDocument;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
