@@ -293,6 +293,9 @@ describe.sequential('the served studio', () => {
   test('send to inpainting from a result, then inpaint it', async () => {
     await expect.poll(() => page.getByTestId('send-inpaint').count()).toBe(1);
     const sent = Number(await page.getByTestId('result-info').locator('strong').textContent().then((t) => t!.replace('#', '')));
+    // Favourite from the result itself; the gallery's favourites filter then holds it.
+    await page.getByTestId('result-favourite').click();
+    await expect.poll(() => page.getByTestId('result-favourite').getAttribute('aria-pressed')).toBe('true');
     await page.getByTestId('send-inpaint').click();
     await expect.poll(() => page.getByTestId('task-select').inputValue()).toBe('inpaint');
     const canvas = page.getByTestId('mask-canvas');
@@ -308,6 +311,11 @@ describe.sequential('the served studio', () => {
     expect(await page.getByTestId('run-error').count()).toBe(0);
     const made = Number(await page.getByTestId('result-info').locator('strong').textContent().then((t) => t!.replace('#', '')));
     expect(made).toBeGreaterThan(sent);
+    // The new result is not a favourite (the toggle belonged to the one before).
+    expect(await page.getByTestId('result-favourite').getAttribute('aria-pressed')).toBe('false');
+    await page.getByTestId('gallery-filter-favourites').click();
+    await expect.poll(() => page.locator(`[data-testid="gallery-item"][data-id="${sent}"]`).count()).toBe(1);
+    await page.getByTestId('gallery-filter-favourites').click();
     await page.locator(`[data-testid="gallery-item"][data-id="${made}"]`).click();
     await expect.poll(() => page.getByTestId('gallery-detail').locator('dl').textContent()).toMatch(/Task\s*inpaint/);
     await page.getByTestId('task-select').selectOption('txt2img');
