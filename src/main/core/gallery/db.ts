@@ -243,12 +243,17 @@ export function migrate(db: Database, file: string, steps: readonly string[] = M
  * DatabaseVersionError for a database from a newer build, DatabaseDamagedError for a file that
  * is not a SQLite database or is damaged, and whatever `beforeCreate` throws.
  */
+/** A connection to a SQLite file of the data folder (the gallery's, the lab's), with the studio's addon build. */
+export function connectSqlite(file: string): Database {
+  // Under Electron, `npm start` supplies a build of the addon for Electron's ABI (tools/start.mjs).
+  const nativeBinding = process.env.SPLIT_STUDIO_SQLITE_BINDING || undefined;
+  return new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding });
+}
+
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Database {
   let db: Database;
   try {
-    // Under Electron, `npm start` supplies a build of the addon for Electron's ABI (tools/start.mjs).
-    const nativeBinding = process.env.SPLIT_STUDIO_SQLITE_BINDING || undefined;
-    db = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding });
+    db = connectSqlite(file);
   } catch (error) {
     throw new Error(`cannot open gallery database ${file}: ${(error as Error).message}`, { cause: error });
   }

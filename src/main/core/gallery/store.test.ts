@@ -6,19 +6,10 @@ import type { Settings } from '../../../shared/contract';
 import { decodePng, encodePng, listChunks, readPngText } from '../io/png';
 import { a1111Parameters } from './a1111Infotext';
 import { type Fingerprint, type GalleryOptions, GalleryError, GalleryStore, type NewGeneration, downscaleBox, fingerprintDiff, ftsQuery } from './store';
+import { TEST_FINGERPRINT, TEST_SETTINGS, testGeneration } from './testing/generation';
 
-const SETTINGS: Settings = {
-  task: 'txt2img', prompt: 'a red fox in the snow', negativePrompt: 'blurry, watermark', classLabel: null, classifierScale: 0, solver: 'stsp4',
-  steps: 20, guidance: 3, conditionAt: 'exact', consistencyScale: 0.01, seed: 42, width: 8, height: 8, spacing: 'linspace', clipX0: null, strength: 1,
-};
-
-const FINGERPRINT: Fingerprint = {
-  engineVersion: '0.1.0',
-  onnxruntimeVersion: '1.30.0',
-  provider: 'cpu',
-  modelHashes: { 'unet/model.onnx': 'a'.repeat(64), 'text/model.onnx': 'b'.repeat(64) },
-  noiseGenerator: 'torch.randn CPU (MT19937), float32',
-};
+const SETTINGS: Settings = TEST_SETTINGS;
+const FINGERPRINT: Fingerprint = { ...TEST_FINGERPRINT, modelHashes: { ...TEST_FINGERPRINT.modelHashes, 'text/model.onnx': 'b'.repeat(64) } };
 
 function pixels(w = 8, h = 8, seed = 1): { width: number; height: number; data: Uint8Array } {
   const data = new Uint8Array(w * h * 4);
@@ -26,23 +17,9 @@ function pixels(w = 8, h = 8, seed = 1): { width: number; height: number; data: 
   return { width: w, height: h, data };
 }
 
-function generation(over: Omit<Partial<NewGeneration>, 'settings'> & { settings?: Partial<Settings> } = {}): NewGeneration {
-  const { settings, ...rest } = over;
-  return {
-    modelId: '/models/pixel-8x8',
-    modelName: 'pixel-8x8',
-    modelHash: 'abcdef1234',
-    provider: 'cpu',
-    cost: { nfe: 60, networkRows: 120, guidanceEvaluations: 40, classifierCalls: 0 },
-    durationMs: 123.5,
-    warnings: [],
-    parentId: null,
-    fingerprint: FINGERPRINT,
-    image: pixels(),
-    ...rest,
-    settings: { ...SETTINGS, ...settings },
-  };
-}
+/** testGeneration with this file's cost, duration, fingerprint and picture, which its assertions name. */
+const generation = (over: Parameters<typeof testGeneration>[0] = {}): NewGeneration =>
+  testGeneration({ cost: { nfe: 60, networkRows: 120, guidanceEvaluations: 40, classifierCalls: 0 }, durationMs: 123.5, fingerprint: FINGERPRINT, image: pixels(), ...over });
 
 let dir: string;
 const stores: GalleryStore[] = [];

@@ -4,10 +4,9 @@
  * or JSON) without running it twice. A separate file from the gallery: sweeps are measurements,
  * not pictures, and the gallery's store stays the only writer of gallery.sqlite.
  */
-import BetterSqlite3 from 'better-sqlite3';
 import path from 'node:path';
 import { z } from 'zod';
-import { type Database, migrate } from '../gallery/db';
+import { type Database, connectSqlite, migrate } from '../gallery/db';
 import type { SweepDocument } from './report';
 
 export const LAB_DATABASE_FILE = 'lab.sqlite';
@@ -71,7 +70,7 @@ export class SweepStore {
 
   static open(dataDir: string): SweepStore {
     const file = path.join(dataDir, LAB_DATABASE_FILE);
-    const db = new BetterSqlite3(file, { timeout: 5000, nativeBinding: process.env.SPLIT_STUDIO_SQLITE_BINDING || undefined });
+    const db = connectSqlite(file);
     try {
       db.pragma('journal_mode = WAL');
       migrate(db, file, LAB_MIGRATIONS);

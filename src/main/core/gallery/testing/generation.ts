@@ -1,6 +1,6 @@
 /**
- * A valid generation for the gallery's tests (reconcile.test.ts, search.test.ts): what
- * store.add() takes, with the settings and model overridable.
+ * A valid generation for the gallery's tests (store, inputs, reconcile, search): what
+ * store.add() takes, with the settings and anything else overridable.
  */
 import type { Settings } from '../../../../shared/contract';
 import type { Fingerprint, NewGeneration } from '../store';
@@ -10,7 +10,7 @@ export const TEST_SETTINGS: Settings = {
   steps: 20, guidance: 3, conditionAt: 'exact', consistencyScale: 0.01, seed: 42, width: 8, height: 8, spacing: 'linspace', clipX0: null, strength: 1,
 };
 
-const FINGERPRINT: Fingerprint = {
+export const TEST_FINGERPRINT: Fingerprint = {
   engineVersion: '0.1.0',
   onnxruntimeVersion: '1.30.0',
   provider: 'cpu',
@@ -31,7 +31,7 @@ export function testGeneration(over: Omit<Partial<NewGeneration>, 'settings'> & 
     durationMs: 10,
     warnings: [],
     parentId: null,
-    fingerprint: FINGERPRINT,
+    fingerprint: TEST_FINGERPRINT,
     image: { width: 8, height: 8, data },
     ...rest,
     settings: { ...TEST_SETTINGS, ...settings },
