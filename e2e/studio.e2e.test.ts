@@ -529,7 +529,10 @@ describe.sequential('the served studio', () => {
     const before = await total();
     await page.getByTestId('generate').click();
     await expect.poll(total, { timeout: 60_000 }).toBe(before + 1);
-    await page.getByTestId('gallery-item').first().click();
+    // Open the generation just made by its id (the grid's first cell may still be redrawing).
+    const made = await page.getByTestId('result-info').locator('strong').textContent().then((t) => t!.replace('#', ''));
+    await page.locator(`[data-testid="gallery-item"][data-id="${made}"]`).click();
+    await expect.poll(() => page.getByTestId('gallery-detail').getAttribute('data-id'), { timeout: 10_000 }).toBe(made);
     await expect.poll(() => page.getByTestId('detail-inputs').locator('img').count(), { timeout: 10_000 }).toBe(2);
     const kept = await keptInputs();
     expect(kept.map((k) => k.split(':')[0])).toEqual(['initImage', 'mask']);
