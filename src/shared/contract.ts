@@ -4,10 +4,11 @@
  * served WebSocket alike). No Node, no DOM.
  */
 import { z } from 'zod';
+import { LAB_LIMITS, type LabRequest, type ReferenceRecord, type SweepDocument, type SweepRecord, type SweepSummary } from './lab';
 import { type CallErrorKind, OPERATION_NAMES, type OperationName } from './operations';
 import { MAX_IMPORT_PNG_BYTES, MAX_TAG_LENGTH, MAX_TAGS, SPACINGS, type Settings, TASKS } from './settings';
 import { type FieldName, type NumberLimits, SETTINGS_LIMITS as LIMITS } from './settingsFields';
-import { CONDITION_PLACEMENTS, type CostReport, SOLVER_IDS } from './solvers';
+import { CONDITION_PLACEMENTS, type CostReport, SOLVER_IDS, SPACING_NAMES } from './solvers';
 
 export { MAX_IMPORT_PNG_BYTES, MAX_TAG_LENGTH, MAX_TAGS };
 export type { Settings };
@@ -71,6 +72,43 @@ const byId = z.object({ id: generationIdSchema }).strict();
 export const INPUT_KINDS = ['initImage', 'mask', 'initNoise'] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
 
+/** A list of distinct numbers, each within [min, max], at most `count` of them. */
+const numberList = (min: number, max: number, count: number, integer = false) =>
+  z
+    .array(integer ? z.number().int().min(min).max(max) : z.number().finite().min(min).max(max))
+    .min(1)
+    .max(count)
+    .refine((values) => new Set(values).size === values.length, 'each value once');
+
+/** The Lab's sweep request (lab.ts; the plan's own checks, such as a budget too small for a solver, come after). */
+export const labRequestSchema = z
+  .object({
+    modelId: modelIdSchema,
+    solvers: z
+      .array(z.enum(SOLVER_IDS as [string, ...string[]]))
+      .min(LAB_LIMITS.solvers.min)
+      .max(LAB_LIMITS.solvers.max)
+      .refine((v) => new Set(v).size === v.length, 'each solver once'),
+    nfe: numberList(LAB_LIMITS.nfe.min, LAB_LIMITS.nfe.max, LAB_LIMITS.nfe.count, true),
+    spacings: z
+      .array(z.enum(SPACING_NAMES))
+      .min(1)
+      .max(LAB_LIMITS.spacings.count)
+      .refine((v) => new Set(v).size === v.length, 'each grid once'),
+    guidances: numberList(LAB_LIMITS.guidances.min, LAB_LIMITS.guidances.max, LAB_LIMITS.guidances.count),
+    classLabel: limitedNumber(LIMITS.classLabel).nullable(),
+    classifierScales: numberList(LAB_LIMITS.classifierScales.min, LAB_LIMITS.classifierScales.max, LAB_LIMITS.classifierScales.count),
+    prompt: z.string().max(LIMITS.prompt.maxLength),
+    negativePrompt: z.string().max(LIMITS.negativePrompt.maxLength),
+    seeds: z
+      .array(limitedNumber(LIMITS.seed))
+      .min(1)
+      .max(LAB_LIMITS.seeds.count)
+      .refine((v) => new Set(v).size === v.length, 'each seed once'),
+    referenceSteps: z.number().int().min(LAB_LIMITS.referenceSteps.min).max(LAB_LIMITS.referenceSteps.max),
+  })
+  .strict() satisfies z.ZodType<LabRequest>;
+
 export const operationSchemas = {
   listModels: z.object({}).strict(),
   importModel: z.object({ path: z.string().min(1).max(4096) }).strict(),
@@ -109,6 +147,12 @@ export const operationSchemas = {
   showFile: byId,
   /** Settings from a PNG (this studio's or AUTOMATIC1111's) for a re-run; `modelId` is the form's current model. */
   importPng: z.object({ png: bytes.refine((b) => b.length <= MAX_IMPORT_PNG_BYTES, 'the PNG is too large'), modelId: modelIdSchema.optional() }).strict(),
+  /** Runs a sweep in the engine process (progress: sweepProgress; end: sweepDone or failed; `cancel` with its jobId stops it, keeping what finished). */
+  startSweep: labRequestSchema,
+  /** The saved sweeps, newest first. */
+  listSweeps: z.object({}).strict(),
+  /** A saved sweep's document. */
+  getSweep: z.object({ id: z.number().int().positive() }).strict(),
 } as const satisfies Record<OperationName, z.ZodType>; // exactly the names in operations.ts, no more, no fewer
 
 export type { OperationName };
@@ -214,6 +258,10 @@ export interface OperationOutputs {
   /** `shown`: the file manager was asked to show it (desktop app only); `path`: where the image is. */
   showFile: { shown: boolean; path: string };
   importPng: ImportedSettings;
+  /** `plannedRuns`: how many runs the plan has; `skipped`: solver and grid pairs left out, with why. */
+  startSweep: { jobId: string; plannedRuns: number; skipped: string[] };
+  listSweeps: SweepSummary[];
+  getSweep: SweepDocument & { id: number; createdAt: string };
 }
 
 /** Events main sends to the renderer. */
@@ -241,6 +289,17 @@ export interface StudioEvents {
     /** Re-runs with unchanged settings only: whether the image is bit-identical to the original's (absent when the original's file is gone). */
     identicalToParent?: boolean;
   };
+  /** A sweep's reference or run finished (`completed` of `plannedRuns` runs). */
+  sweepProgress: {
+    jobId: string;
+    completed: number;
+    plannedRuns: number;
+    elapsedMs: number;
+    record?: SweepRecord;
+    reference?: ReferenceRecord;
+  };
+  /** A sweep ended, complete or cancelled part way (what finished is saved either way): its saved id. */
+  sweepDone: { jobId: string; sweepId: number; complete: boolean; runs: number; plannedRuns: number };
   /** `field`: the setting or input a refused run ('settings') was refused for, where the engine names one. */
   failed: { jobId: string; kind: 'settings' | 'cancelled' | 'internal'; message: string; field?: FieldName };
 }

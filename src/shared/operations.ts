@@ -7,7 +7,7 @@
  */
 export const OPERATION_NAMES = [
   'listModels', 'importModel', 'removeModel', 'generate', 'cancel', 'listGallery', 'getGeneration', 'getImage', 'getInput', 'rerun', 'setFavourite', 'setTags',
-  'trashGeneration', 'restoreGeneration', 'emptyTrash', 'showFile', 'importPng',
+  'trashGeneration', 'restoreGeneration', 'emptyTrash', 'showFile', 'importPng', 'startSweep', 'listSweeps', 'getSweep',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];

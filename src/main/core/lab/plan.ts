@@ -4,40 +4,11 @@
  * catalogue's exact cost formula (expectedCost), so that solvers are compared at equal cost.
  * Pure: no Node, no ONNX; shared by the CLI and a future studio Lab view.
  */
+import type { OdeKey, PlannedRun, SweepSpec } from '../../../shared/lab';
 import { MIN_STEPS } from '../../../shared/settings';
-import { type ConditionPlacement, type GuidanceTerms, type SpacingName, expectedCost, solverInfo, spacingProblem, termsOf } from '../../../shared/solvers';
+import { type ConditionPlacement, type GuidanceTerms, expectedCost, solverInfo, spacingProblem, termsOf } from '../../../shared/solvers';
 
-export interface SweepSpec {
-  solvers: string[];
-  /** Either step counts, or network-call budgets (each solver gets the most steps that fit). */
-  budget: { kind: 'steps'; values: number[] } | { kind: 'nfe'; values: number[] };
-  spacings: SpacingName[];
-  /** CFG scales w (1 = conditional only). */
-  guidances: number[];
-  /** The class of classifier guidance, or null. */
-  classLabel: number | null;
-  classifierScales: number[];
-  prompt: string;
-  seeds: number[];
-  conditionAt: ConditionPlacement;
-}
-
-/** The guided ODE a run solves: runs with the same key share one reference solution. */
-export interface OdeKey {
-  seed: number;
-  guidance: number;
-  classifierScale: number;
-}
-
-export interface PlannedRun extends OdeKey {
-  solver: string;
-  spacing: SpacingName;
-  steps: number;
-  /** The --nfe budget this run was sized to, or null when --steps gave its steps. */
-  targetNfe: number | null;
-  /** What the engine will count (expectedCost); the run's own count is checked against it. */
-  expectedNfe: number;
-}
+export type { OdeKey, PlannedRun, SweepSpec };
 
 export class SweepPlanError extends Error {
   constructor(message: string) {

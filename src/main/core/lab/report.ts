@@ -3,8 +3,7 @@
  * header, so the two files cannot disagree) and the JSON document (the sweep's settings, its
  * references and every run). docs/sweep.md documents each column.
  */
-import type { SweepSpec } from './plan';
-import type { ReferenceRecord, SweepRecord } from './sweep';
+import type { ReferenceRecord, SweepDocument, SweepRecord } from '../../../shared/lab';
 import { DIVERGENCE_RMS } from './sweep';
 
 /** The columns, in order: every field of a SweepRecord. */
@@ -25,16 +24,7 @@ export function sweepCsv(records: readonly SweepRecord[]): string {
   return lines.join('\n') + '\n';
 }
 
-export interface SweepDocument {
-  model: { name: string; dir: string; kind: 'exact' | 'network' };
-  spec: SweepSpec;
-  divergenceRms: number;
-  references: ReferenceRecord[];
-  runs: SweepRecord[];
-  /** False when the sweep was stopped (Ctrl+C) before every planned run. */
-  complete: boolean;
-  plannedRuns: number;
-}
+export type { SweepDocument };
 
 export function sweepDocument(parts: Omit<SweepDocument, 'divergenceRms'>): SweepDocument {
   return { ...parts, divergenceRms: DIVERGENCE_RMS };

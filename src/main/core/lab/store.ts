@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { type Database, connectSqlite, migrate } from '../gallery/db';
-import type { SweepDocument } from './report';
+import type { SweepDocument, SweepSummary } from '../../../shared/lab';
 
 export const LAB_DATABASE_FILE = 'lab.sqlite';
 
@@ -27,15 +27,7 @@ CREATE TABLE sweeps (
 `,
 ];
 
-export interface SweepSummary {
-  id: number;
-  createdAt: string;
-  modelName: string;
-  runs: number;
-  plannedRuns: number;
-  diverged: number;
-  complete: boolean;
-}
+export type { SweepSummary };
 
 interface SummaryRow {
   id: number;

@@ -7,8 +7,10 @@
  */
 import type { Settings } from '../../../shared/settings';
 import { torchRandn } from '../engine/noise/torchRandn';
+import type { StepProgress } from '../engine/sampler';
 import type { Pipeline, PipelineResult } from '../pipelines/pipeline';
-import { type OdeKey, type PlannedRun, odeKeyOf } from './plan';
+import type { OdeKey, PlannedRun, ReferenceRecord, SweepRecord } from '../../../shared/lab';
+import { odeKeyOf } from './plan';
 import type { Reference, ReferenceSolver } from './reference';
 
 /**
@@ -18,27 +20,7 @@ import type { Reference, ReferenceSolver } from './reference';
  */
 export const DIVERGENCE_RMS = 1;
 
-export interface SweepRecord extends PlannedRun {
-  nfe: number;
-  networkRows: number;
-  classifierCalls: number;
-  wallMs: number;
-  /** RMS of x0 - reference over every value, in model space; null when x0 is not finite. */
-  rmsError: number | null;
-  /** PSNR in dB of the picture (clamped to [-1, 1], mapped to [0, 1]) against the reference's; null when not finite. */
-  psnr: number | null;
-  diverged: boolean;
-  /** The reference's own estimated RMS error (reference.ts). */
-  referenceAccuracy: number;
-}
-
-export interface ReferenceRecord extends OdeKey {
-  method: Reference['method'];
-  steps: number;
-  accuracy: number;
-  wallMs: number;
-  nfe: number;
-}
+export type { ReferenceRecord, SweepRecord };
 
 /** RMS of a - b; NaN when either has a non-finite value. */
 export function rmsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -69,6 +51,10 @@ export interface SweepOptions {
   reference: ReferenceSolver;
   onReference?: (record: ReferenceRecord) => void;
   onRecord?: (record: SweepRecord, index: number) => void;
+  /** Each step of each run (the CLI's --trajectory writes them out): the run's index in `runs` and the sampler's progress. */
+  onStep?: (index: number, progress: StepProgress) => void;
+  /** The picture (a [C, H, W] array in about [-1, 1]) to keep with a run or a reference, as a base64 PNG; undefined keeps none. */
+  keepPicture?: (of: PlannedRun | OdeKey, picture: ArrayLike<number>) => string | undefined;
   /** Asked before each run: true ends the sweep there (Ctrl+C), keeping what finished. */
   shouldStop?: () => boolean;
   /** Aborts the run in progress (CancelledError). */
@@ -85,7 +71,13 @@ export interface SweepOutcome {
 /** Milliseconds to 0.01: the timer's noise is far larger. */
 const roundMs = (ms: number) => Math.round(ms * 100) / 100;
 
-export function measure(run: PlannedRun, result: PipelineResult, reference: Reference): SweepRecord {
+/** RMS distance of a step's x0 prediction (a picture) from the reference's picture; null when not finite. */
+export function stepError(x0: ArrayLike<number>, reference: Reference): number | null {
+  const error = rmsError(x0, reference.picture);
+  return Number.isFinite(error) ? error : null;
+}
+
+export function measure(run: PlannedRun, result: PipelineResult, reference: Reference, stepErrors?: (number | null)[]): SweepRecord {
   const finite = result.x.every(Number.isFinite);
   const rms = finite ? rmsError(result.x, reference.x) : null;
   const picturePsnr = finite ? psnr(result.decoded, reference.picture) : null;
@@ -99,6 +91,7 @@ export function measure(run: PlannedRun, result: PipelineResult, reference: Refe
     psnr: picturePsnr,
     diverged: rms === null || rms > DIVERGENCE_RMS,
     referenceAccuracy: reference.accuracy,
+    ...(stepErrors ? { stepErrors } : {}),
   };
 }
 
@@ -121,6 +114,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       reference = await options.reference({ ...odeKey, noise: noiseOf(run.seed), base, signal: options.signal });
       references.set(key, reference);
       const record: ReferenceRecord = { ...odeKey, method: reference.method, steps: reference.steps, accuracy: reference.accuracy, wallMs: roundMs(reference.wallMs), nfe: reference.nfe };
+      const picture = options.keepPicture?.(odeKey, reference.picture);
+      if (picture !== undefined) record.picture = picture;
       referenceRecords.push(record);
       options.onReference?.(record);
       if (options.shouldStop?.()) return { records, references: referenceRecords, complete: false };
@@ -128,8 +123,16 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     const settings: Settings = {
       ...base, seed: run.seed, guidance: run.guidance, classifierScale: run.classifierScale, solver: run.solver, steps: run.steps, spacing: run.spacing,
     };
-    const result = await pipeline.generate(settings, { initNoise: noiseOf(run.seed), signal: options.signal });
-    const record = measure(run, result, reference);
+    const stepErrors: (number | null)[] = [];
+    const known = reference;
+    const onStep = (progress: StepProgress) => {
+      stepErrors.push(stepError(progress.x0, known));
+      options.onStep?.(index, progress);
+    };
+    const result = await pipeline.generate(settings, { initNoise: noiseOf(run.seed), signal: options.signal, onStep });
+    const record = measure(run, result, reference, stepErrors);
+    const picture = options.keepPicture?.(run, result.decoded);
+    if (picture !== undefined) record.picture = picture;
     records.push(record);
     options.onRecord?.(record, index);
   }
