@@ -6,20 +6,20 @@
  */
 import * as ort from 'onnxruntime-node';
 import { SettingsError } from '../core/engine/errors';
-import { CancelledError, costReport } from '../core/engine/model';
+import { costReport } from '../core/engine/model';
 import { ENGINE_VERSION } from '../core/gallery/fingerprint';
 import { encodeGalleryImage } from '../core/gallery/galleryImage';
 import { identicalToFile } from '../core/gallery/rerun';
 import { readNpy } from '../core/io/npy';
 import { decodePng, encodePng } from '../core/io/png';
-import { ModelFolderError, readModelFolder } from '../core/models/modelFolder';
+import { readModelFolder } from '../core/models/modelFolder';
 import { modelHashes, shortModelHash } from '../core/models/modelHashes';
 import { tensorToImage } from '../core/pipelines/images';
-import { ModelInputError } from '../core/pipelines/errors';
 import { openPipeline } from '../core/pipelines/open';
 import type { Pipeline } from '../core/pipelines/pipeline';
 import { type ProviderName, parseProviders } from '../core/runtime/sessions';
-import type { FromEngine, RunJob, ToEngine } from './messages';
+import type { FromEngine, RunJob, SweepJob, ToEngine } from './messages';
+import { failedMessage, sweep } from './sweep';
 
 interface Channel {
   send(message: FromEngine): void;
@@ -112,14 +112,13 @@ async function run(job: RunJob, controller: AbortController, send: (m: FromEngin
       },
     });
   } catch (error) {
-    const kind = error instanceof CancelledError ? 'cancelled' : error instanceof SettingsError || error instanceof ModelInputError || error instanceof ModelFolderError ? 'settings' : 'internal';
-    send({ type: 'failed', jobId: job.jobId, kind, message: (error as Error).message, field: error instanceof SettingsError ? error.field : undefined });
+    send(failedMessage(job.jobId, error));
   }
 }
 
 function startEngineProcess(): void {
   const { send, onMessage } = channel();
-  const queue: { job: RunJob; controller: AbortController }[] = [];
+  const queue: { job: RunJob | SweepJob; controller: AbortController }[] = [];
   let running = false;
   const controllers = new Map<string, AbortController>();
   const pump = async () => {
@@ -128,14 +127,18 @@ function startEngineProcess(): void {
     while (queue.length) {
       const next = queue.shift()!;
       if (next.controller.signal.aborted) send({ type: 'failed', jobId: next.job.jobId, kind: 'cancelled', message: 'cancelled' });
-      else await run(next.job, next.controller, send);
+      else if (next.job.type === 'sweep') {
+        const job = next.job;
+        await sweep(job, () => modelFor(job.modelDir, parseProviders(job.providers.join(','))), next.controller, send);
+      } else await run(next.job, next.controller, send);
       controllers.delete(next.job.jobId);
     }
     running = false;
   };
   onMessage((message) => {
     switch (message.type) {
-      case 'run': {
+      case 'run':
+      case 'sweep': {
         const controller = new AbortController();
         controllers.set(message.jobId, controller);
         queue.push({ job: message, controller });

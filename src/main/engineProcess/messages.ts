@@ -1,6 +1,7 @@
 /** What the main process and the engine process say to each other (structured clone). */
 import type { CostReport, Settings } from '../../shared/contract';
 import type { FieldName } from '../../shared/settingsFields';
+import type { PlannedRun, ReferenceRecord, SweepRecord } from '../../shared/lab';
 
 export interface RunJob {
   type: 'run';
@@ -20,7 +21,22 @@ export interface RunJob {
   compareWith?: string;
 }
 
-export type ToEngine = RunJob | { type: 'cancel'; jobId: string } | { type: 'validate'; requestId: string; modelDir: string; providers: string[] };
+/** A Lab sweep (core/lab/sweep.ts), queued with the run jobs: main planned it; the engine runs it and measures each run. */
+export interface SweepJob {
+  type: 'sweep';
+  jobId: string;
+  modelDir: string;
+  providers: string[];
+  runs: PlannedRun[];
+  /** What every run shares (txt2img, prompt, class, the model's size); each run fills in its own solver, steps, grid, seed and scales. */
+  base: Settings;
+  /** N of the Richardson reference 2 DDIM(2N) - DDIM(N) (network models; exact models use their closed form). */
+  referenceSteps: number;
+  /** Pictures (small PNGs) are kept for this seed's runs and references only. */
+  pictureSeed: number;
+}
+
+export type ToEngine = RunJob | SweepJob | { type: 'cancel'; jobId: string } | { type: 'validate'; requestId: string; modelDir: string; providers: string[] };
 
 export interface EngineResult {
   /**
@@ -46,5 +62,9 @@ export type FromEngine =
   | { type: 'progress'; jobId: string; step: number; steps: number; nfe: number; elapsedMs: number; preview: Uint8Array }
   | { type: 'done'; jobId: string; result: EngineResult }
   | { type: 'failed'; jobId: string; kind: 'settings' | 'cancelled' | 'internal'; message: string; field?: FieldName }
+  | { type: 'sweepReference'; jobId: string; reference: ReferenceRecord; elapsedMs: number }
+  | { type: 'sweepRecord'; jobId: string; record: SweepRecord; elapsedMs: number }
+  /** The sweep's end, complete or cancelled after at least one run (a cancel before any run ends it with 'failed', kind 'cancelled'): everything that finished. */
+  | { type: 'sweepDone'; jobId: string; references: ReferenceRecord[]; runs: SweepRecord[]; complete: boolean; kind: 'exact' | 'network'; elapsedMs: number }
   | { type: 'validated'; requestId: string; ok: true; width: number | null; height: number | null }
   | { type: 'validated'; requestId: string; ok: false; message: string };

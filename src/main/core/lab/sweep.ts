@@ -51,8 +51,8 @@ export interface SweepOptions {
   reference: ReferenceSolver;
   onReference?: (record: ReferenceRecord) => void;
   onRecord?: (record: SweepRecord, index: number) => void;
-  /** Each step of each run (the CLI's --trajectory writes them out): the run's index in `runs` and the sampler's progress. */
-  onStep?: (index: number, progress: StepProgress) => void;
+  /** Each step of each run (the CLI's --trajectory writes them out): the run's index in `runs` and the sampler's progress; the sampler awaits a promise it returns. */
+  onStep?: (index: number, progress: StepProgress) => void | Promise<void>;
   /** The picture (a [C, H, W] array in about [-1, 1]) to keep with a run or a reference, as a base64 PNG; undefined keeps none. */
   keepPicture?: (of: PlannedRun | OdeKey, picture: ArrayLike<number>) => string | undefined;
   /** Asked before each run: true ends the sweep there (Ctrl+C), keeping what finished. */
@@ -127,7 +127,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     const known = reference;
     const onStep = (progress: StepProgress) => {
       stepErrors.push(stepError(progress.x0, known));
-      options.onStep?.(index, progress);
+      return options.onStep?.(index, progress);
     };
     const result = await pipeline.generate(settings, { initNoise: noiseOf(run.seed), signal: options.signal, onStep });
     const record = measure(run, result, reference, stepErrors);
