@@ -117,7 +117,8 @@ export const LAB_LIMITS = {
   guidances: { min: 0, max: 30, count: 6 },
   classifierScales: { min: 0, max: 100, count: 6 },
   seeds: { count: 8 },
-  referenceSteps: { min: 20, max: 1000 },
+  /** At most 500: the reference's fine run, DDIM(2N), takes 2N steps, and a run takes at most 1,000 (SETTINGS_LIMITS.steps). */
+  referenceSteps: { min: 20, max: 500 },
   /** The most runs one sweep may plan (6 solvers x 8 budgets x 6 scales x 8 seeds would be 2,304). */
   runs: 1000,
 } as const;

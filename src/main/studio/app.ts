@@ -1,10 +1,11 @@
 /**
  * Wiring shared by the Electron entry and served mode: data folder, model registry, engine
- * host, gallery and the studio service.
+ * host, gallery, the Lab's saved sweeps and the studio service.
  */
 import path from 'node:path';
 import { ensureDataDir } from '../core/dataDir';
 import { GalleryStore } from '../core/gallery/store';
+import { SweepStore } from '../core/lab/store';
 import { EngineHost, type EngineLauncher } from './engineHost';
 import { ModelRegistry } from '../core/models/registry';
 import { defaultProviders } from '../core/runtime/sessions';
@@ -16,6 +17,8 @@ export interface StudioApp {
   service: StudioService;
   host: EngineHost;
   gallery: GalleryStore;
+  /** The Lab's saved sweeps: lab.sqlite beside gallery.sqlite. */
+  sweeps: SweepStore;
   close(): void;
 }
 
@@ -32,11 +35,19 @@ export function createStudioApp(options: {
   // open, in slices (a 100,000-image gallery opens in ms instead of most of a second).
   const gallery = GalleryStore.open(dataDir, { reconcile: 'background' });
   gallery.reconciled.catch((error: unknown) => console.error(`split-studio: gallery reconcile failed: ${(error as Error).message}`));
+  let sweeps: SweepStore;
+  try {
+    sweeps = SweepStore.open(dataDir);
+  } catch (error) {
+    gallery.close();
+    throw error;
+  }
   const host = new EngineHost(options.launcher);
   const service = createStudioService({
     registry: new ModelRegistry(dataDir),
     host,
     gallery,
+    sweeps,
     emit: options.emit,
     providers: options.providers ?? defaultProviders(),
     showItemInFolder: options.showItemInFolder,
@@ -46,9 +57,11 @@ export function createStudioApp(options: {
     service,
     host,
     gallery,
+    sweeps,
     close() {
       host.stop();
       gallery.close();
+      sweeps.close();
     },
   };
 }

@@ -4,7 +4,7 @@
  * entry supplies a utilityProcess launcher, everything else a forked child process.
  */
 import { fork } from 'node:child_process';
-import type { FromEngine, RunJob, ToEngine } from '../engineProcess/messages';
+import type { FromEngine, RunJob, SweepJob, ToEngine } from '../engineProcess/messages';
 
 export interface EngineProcessHandle {
   send(message: ToEngine): void;
@@ -44,6 +44,14 @@ export interface JobListener {
   failed(message: Extract<FromEngine, { type: 'failed' }>): void;
 }
 
+/** A Lab sweep's messages: each reference and run as it finishes, then its one end (done or failed). */
+export interface SweepListener {
+  reference(message: Extract<FromEngine, { type: 'sweepReference' }>): void;
+  record(message: Extract<FromEngine, { type: 'sweepRecord' }>): void;
+  done(message: Extract<FromEngine, { type: 'sweepDone' }>): void;
+  failed(message: Extract<FromEngine, { type: 'failed' }>): void;
+}
+
 /** "exit code 1", "killed by SIGKILL". */
 function exitDescription(code: number | null, signal?: string | null): string {
   if (signal) return `killed by ${signal}`;
@@ -54,6 +62,7 @@ export class EngineHost {
   private process: EngineProcessHandle | null = null;
   private ready: Promise<void> | null = null;
   private readonly jobs = new Map<string, JobListener>();
+  private readonly sweeps = new Map<string, SweepListener>();
   private readonly validations = new Map<string, (m: Extract<FromEngine, { type: 'validated' }>) => void>();
   private counter = 0;
   private stopped = false;
@@ -79,8 +88,9 @@ export class EngineHost {
         this.ready = null;
         // Nothing is lost silently: every job in flight fails with the reason; the next job
         // starts a fresh engine. Copied first: a listener may start a new job at once.
-        const jobs = [...this.jobs];
+        const jobs: [string, { failed: JobListener['failed'] }][] = [...this.jobs, ...this.sweeps];
         this.jobs.clear();
+        this.sweeps.clear();
         const validations = [...this.validations];
         this.validations.clear();
         for (const [jobId, listener] of jobs) {
@@ -102,8 +112,19 @@ export class EngineHost {
         this.jobs.delete(message.jobId);
         break;
       case 'failed':
-        this.jobs.get(message.jobId)?.failed(message);
+        (this.jobs.get(message.jobId) ?? this.sweeps.get(message.jobId))?.failed(message);
         this.jobs.delete(message.jobId);
+        this.sweeps.delete(message.jobId);
+        break;
+      case 'sweepReference':
+        this.sweeps.get(message.jobId)?.reference(message);
+        break;
+      case 'sweepRecord':
+        this.sweeps.get(message.jobId)?.record(message);
+        break;
+      case 'sweepDone':
+        this.sweeps.get(message.jobId)?.done(message);
+        this.sweeps.delete(message.jobId);
         break;
       case 'validated':
         this.validations.get(message.requestId)?.(message);
@@ -124,8 +145,16 @@ export class EngineHost {
     this.process!.send({ type: 'run', ...job });
   }
 
+  /** A Lab sweep, queued in the engine with the run jobs (one job at a time); `cancel` stops it. */
+  async sweep(job: Omit<SweepJob, 'type'>, listener: SweepListener): Promise<void> {
+    if (this.stopped) throw new Error('the engine is shutting down');
+    await this.ensure();
+    this.sweeps.set(job.jobId, listener);
+    this.process!.send({ type: 'sweep', ...job });
+  }
+
   cancel(jobId: string): boolean {
-    if (!this.jobs.has(jobId) || !this.process) return false;
+    if (!(this.jobs.has(jobId) || this.sweeps.has(jobId)) || !this.process) return false;
     this.process.send({ type: 'cancel', jobId });
     return true;
   }

@@ -8,12 +8,14 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type CallError, type EventName, type GenerationDetail, type GenerationRecord, type ModelSummary, type OperationName, type OperationOutputs, type Settings, type StudioEvents, operationSchemas } from '../../shared/contract';
 import { guidanceTerms, runSteps } from '../../shared/runShape';
-import type { FieldName } from '../../shared/settingsFields';
 import { expectedCost } from '../../shared/solvers';
 import { ModelFolderError } from '../core/models/modelFolder';
 import { MAIN_MODEL_FILE, modelHashes, shortModelHash } from '../core/models/modelHashes';
 import { type ModelRegistry, ModelRemoveError, summarize } from '../core/models/registry';
 import type { EngineHost } from './engineHost';
+import { StudioCallError } from './callError';
+import { labOperations } from './lab';
+import type { SweepStore } from '../core/lab/store';
 import { makeFingerprint } from '../core/gallery/fingerprint';
 import { type InstalledModel, importPngSettings } from '../core/gallery/importPng';
 import { PngMetadataError } from '../core/gallery/pngMetadata';
@@ -25,11 +27,7 @@ import { pngDimensions } from '../core/io/png';
 export { ENGINE_VERSION, NOISE_GENERATOR } from '../core/gallery/fingerprint';
 export { pngDimensions } from '../core/io/png';
 
-export class StudioCallError extends Error implements CallError {
-  constructor(readonly kind: CallError['kind'], message: string, readonly field?: FieldName) {
-    super(message);
-  }
-}
+export { StudioCallError };
 
 export interface StudioDeps {
   registry: ModelRegistry;
@@ -37,12 +35,14 @@ export interface StudioDeps {
   gallery: GalleryStore;
   emit<E extends EventName>(event: E, payload: StudioEvents[E]): void;
   providers: string[];
+  /** The Lab's saved sweeps (lab.sqlite in the data folder); without it the Lab's operations are refused. */
+  sweeps?: SweepStore;
   /** The desktop app's file manager (Electron's shell.showItemInFolder); absent in served mode. */
   showItemInFolder?: (file: string) => void;
 }
 
 /**
- * The most generations waiting or running at once. Each holds its request (init image and
+ * The most generations and sweeps waiting or running at once. Each holds its request (init image and
  * mask, up to 24 MiB each) in this process and in the engine until it ends: without a
  * bound, 20 queued 16 MiB images cost ~560 MB here.
  */
@@ -138,30 +138,35 @@ export function createStudioService(deps: StudioDeps) {
     return inputs;
   }
 
+  /** Counts a job (a generation or a sweep) and its input bytes from here until the end() it answers (its one end: done, failed, or the start throwing). */
+  function reserve(inputBytes = 0): () => void {
+    if (pendingJobs >= MAX_PENDING_JOBS) {
+      throw new StudioCallError('refused', `${MAX_PENDING_JOBS} generations and sweeps are already waiting or running; wait for one to finish or cancel one`);
+    }
+    if (pendingInputBytes + inputBytes > MAX_PENDING_INPUT_BYTES) {
+      throw new StudioCallError('refused', `the generations waiting or running already hold ${Math.round(pendingInputBytes / 2 ** 20)} MiB of input images; wait for one to finish or cancel one`);
+    }
+    pendingJobs += 1;
+    pendingInputBytes += inputBytes;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      pendingJobs -= 1;
+      pendingInputBytes -= inputBytes;
+    };
+  }
+  const lab = labOperations({ ...deps, sizeOf, reserve });
+
   async function startJob(modelId: string, settings: Settings, extras: NewInputs & { parentId?: number }): Promise<{ jobId: string }> {
     const folder = deps.registry.find(modelId);
     if (!folder) throw new StudioCallError('invalid', `no model with id ${modelId}; pick one from the list`, 'modelId');
     checkInputSize(extras.initImage, 'initImage', settings);
     checkInputSize(extras.mask, 'mask', settings);
     const inputBytes = (extras.initImage?.length ?? 0) + (extras.mask?.length ?? 0) + (extras.initNoise?.length ?? 0);
-    if (pendingJobs >= MAX_PENDING_JOBS) {
-      throw new StudioCallError('refused', `${MAX_PENDING_JOBS} generations are already waiting or running; wait for one to finish or cancel one`);
-    }
-    if (pendingInputBytes + inputBytes > MAX_PENDING_INPUT_BYTES) {
-      throw new StudioCallError('refused', `the generations waiting or running already hold ${Math.round(pendingInputBytes / 2 ** 20)} MiB of input images; wait for one to finish or cancel one`);
-    }
+    const end = reserve(inputBytes);
     const jobId = deps.host.newJobId();
     const nfeTotal = expectedCost(settings.solver, runSteps(settings), guidanceTerms(settings), settings.conditionAt).nfe;
-    // Counted from here until the job's one end (done, failed, or run() throwing).
-    pendingJobs += 1;
-    pendingInputBytes += inputBytes;
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      pendingJobs -= 1;
-      pendingInputBytes -= inputBytes;
-    };
     try {
       await deps.host.run(
         {
@@ -342,6 +347,9 @@ export function createStudioService(deps: StudioDeps) {
         throw error;
       }
     },
+    startSweep: (request) => lab.startSweep(request),
+    listSweeps: () => lab.listSweeps(),
+    getSweep: (input) => lab.getSweep(input),
   };
 
   return {

@@ -88,6 +88,12 @@ export class SweepStore {
     return rows.map(toSummary);
   }
 
+  /** One sweep's line of the list, or null when there is no sweep `id`. */
+  summary(id: number): SweepSummary | null {
+    const row = this.db.prepare('SELECT id, created_at, model_name, runs, planned_runs, diverged, complete FROM sweeps WHERE id = ?').get(id) as SummaryRow | undefined;
+    return row ? toSummary(row) : null;
+  }
+
   /** The saved document, or null when there is no sweep `id`; throws naming the sweep when its document does not read back. */
   get(id: number): SweepDocument | null {
     const row = this.db.prepare('SELECT document_json FROM sweeps WHERE id = ?').get(id) as { document_json: string } | undefined;
