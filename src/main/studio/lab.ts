@@ -34,6 +34,13 @@ const FALLBACK_SIDE = 64;
 
 const invalid = (message: string) => new StudioCallError('invalid', message);
 
+/**
+ * A run as the Lab sees it: a PSNR of identical pictures (Infinity) is null, as the type says
+ * and as lab.sqlite keeps it, so that a record reads the same live, saved, and over either
+ * transport (the served mode's JSON has no Infinity).
+ */
+const finite = (r: SweepRecord): SweepRecord => (r.psnr === null || Number.isFinite(r.psnr) ? r : { ...r, psnr: null });
+
 export function labOperations(deps: LabDeps) {
   const store = (): SweepStore => {
     if (!deps.sweeps) throw new StudioCallError('refused', 'this studio was started without a place to keep sweeps, so the Lab cannot be used');
@@ -109,15 +116,16 @@ export function labOperations(deps: LabDeps) {
           {
             reference: (m) => deps.emit('sweepProgress', { jobId, completed: records.length, plannedRuns, elapsedMs: m.elapsedMs, reference: m.reference }),
             record: (m) => {
-              records.push(m.record);
-              deps.emit('sweepProgress', { jobId, completed: records.length, plannedRuns, elapsedMs: m.elapsedMs, record: m.record });
+              const record = finite(m.record);
+              records.push(record);
+              deps.emit('sweepProgress', { jobId, completed: records.length, plannedRuns, elapsedMs: m.elapsedMs, record });
             },
             failed: (m) => fail({ jobId, kind: m.kind, message: m.message, ...(m.field ? { field: m.field } : {}) }),
             done: (m) => {
               let sweepId;
               try {
                 const doc = sweepDocument({
-                  model: { name: folder.name, dir: folder.dir, kind: exact ? 'exact' : m.kind }, spec, references: m.references, runs: m.runs, complete: m.complete, plannedRuns,
+                  model: { name: folder.name, dir: folder.dir, kind: exact ? 'exact' : m.kind }, spec, references: m.references, runs: m.runs.map(finite), complete: m.complete, plannedRuns,
                 });
                 sweepId = sweeps.save(doc);
               } catch (error) {
