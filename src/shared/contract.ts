@@ -147,7 +147,10 @@ export const operationSchemas = {
   showFile: byId,
   /** Settings from a PNG (this studio's or AUTOMATIC1111's) for a re-run; `modelId` is the form's current model. */
   importPng: z.object({ png: bytes.refine((b) => b.length <= MAX_IMPORT_PNG_BYTES, 'the PNG is too large'), modelId: modelIdSchema.optional() }).strict(),
-  /** Runs a sweep in the engine process (progress: sweepProgress; end: sweepDone or failed; `cancel` with its jobId stops it, keeping what finished). */
+  /**
+   * Runs a sweep in the engine process (progress: sweepProgress; end: sweepDone or failed; `cancel` with its jobId stops it, keeping what finished:
+   * sweepDone with complete false, or failed with kind 'cancelled' when no run had finished, and then nothing is saved).
+   */
   startSweep: labRequestSchema,
   /** The saved sweeps, newest first. */
   listSweeps: z.object({}).strict(),
