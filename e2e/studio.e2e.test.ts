@@ -3,39 +3,16 @@
  * engine process, the embedded default model and a real gallery in a temporary data folder.
  * Needs the build (npm test builds first) and /usr/bin/chromium (.ci/run installs it).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodePng } from '../src/main/core/io/png';
 import type { PageGlobals, PageInput } from './pageGlobals';
+import { type ServedStudio, openServedStudio, root } from './servedStudio';
 
-const root = path.resolve(__dirname, '..');
-const CHROMIUM = '/usr/bin/chromium';
-let server: ChildProcess;
-let url: string;
-let browser: Browser;
+let served: ServedStudio;
 let page: Page;
-
-function startServer(): Promise<string> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'split-e2e-'));
-  server = spawn(process.execPath, ['-e', "import('./out/main/serve.js').then((m) => m.serveFromCommandLine(['--port', '0']))"], {
-    cwd: root,
-    env: { ...process.env, SPLIT_STUDIO_HOME: home },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout!.on('data', (d) => {
-      out += d;
-      const match = out.match(/Open (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/);
-      if (match) resolve(match[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`served studio exited (${code}): ${out}`)));
-  });
-}
 
 const galleryCount = () => page.getByTestId('gallery-item').count();
 
@@ -54,21 +31,13 @@ async function setRange(testid: string, value: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(root, 'out/main/serve.js'))) throw new Error('build first: npm run build');
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-  url = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(url);
+  served = await openServedStudio();
+  page = served.page;
   await modelsLoaded();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.kill();
+  await served?.close();
 });
 
 describe.sequential('the served studio', () => {

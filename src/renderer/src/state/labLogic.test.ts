@@ -34,6 +34,8 @@ describe('the Lab form', () => {
     const exact = labRequestOf(exactModel, { ...labDefaults(exactModel, 'ignored'), guidances: '0, 10, 20', nfe: '30 8' });
     expect(exact).toMatchObject({ guidances: [1], classifierScales: [0, 10, 20], classLabel: 1, prompt: '', nfe: [8, 30] });
     expect(labRequestOf(textModel, { ...labDefaults(textModel, ''), solvers: [] })).toBe('pick at least one solver');
+    // an empty studio prompt would make CFG's two branches the same: the Lab starts from a real one
+    expect(labDefaults(textModel, '  ').prompt).toBe('red apple on a blue background');
     expect(labRequestOf(textModel, { ...labDefaults(textModel, ''), guidances: '5, 50' })).toBe('Guidance: 50 is outside 0–30');
   });
 });

@@ -44,7 +44,10 @@ export interface LabFormValues {
   referenceSteps: number;
 }
 
-/** Three solvers worth comparing, budgets around the default 20 calls, the model's own guidance. */
+/** The Lab's prompt when the studio's is empty: guidance toward nothing would measure nothing. */
+export const LAB_FALLBACK_PROMPT = 'red apple on a blue background';
+
+/** Three solvers worth comparing, budgets around the default 20 calls, the model's own guidance and the studio's prompt. */
 export function labDefaults(model: ModelSummary, prompt: string): LabFormValues {
   const axis = guidanceAxisOf(model);
   const guidance = axis === 'cfg' ? (model.defaults.guidance ?? 5) : (model.defaults.classifierScale || 10);
@@ -54,7 +57,7 @@ export function labDefaults(model: ModelSummary, prompt: string): LabFormValues 
     spacing: 'linspace',
     guidances: String(guidance),
     classLabel: axis === 'classifier' ? Math.min(1, (model.classLabels?.length ?? 1) - 1) : null,
-    prompt: model.hasText ? prompt : '',
+    prompt: model.hasText ? prompt.trim() || LAB_FALLBACK_PROMPT : '',
     seeds: '0',
     referenceSteps: 250,
   };
