@@ -19,6 +19,7 @@ import { type CommandSpec, HelpRequested, type ParsedFlags, UsageError, checkArg
 import { GALLERY_USAGE, galleryCommand } from './gallery';
 import { importCommand } from './import';
 import { MODELS_USAGE, modelsCommand } from './models';
+import { REFERENCE_SOLVER, generateReference } from './reference';
 import { sweepCommand, sweepsCommand } from './sweep';
 import {
   MAX_NPY_BYTES, checkOutputPath, checkSettings, finish, modelFolder, openGallery, openModel, providersFlag, readInputFile, runLine, runReport, sampleImage, stageFile,
@@ -29,6 +30,8 @@ const GENERATE_OPTIONS = `  --model DIR            model folder (default: the em
   --class K              --classifier-scale S     classifier guidance (models with a classifier;
                                                   S defaults to ${DEFAULT_CLASSIFIER_SCALE} with --class; adds to --guidance)
   --solver NAME          ${SOLVER_IDS.join(', ')}
+                         or reference: exact models only, the closed-form RK4 solution the sweep
+                         measures against, with its accuracy (not recorded in the gallery)
   --steps N              --guidance W             --seed S
   --width W              --height H               --spacing ${SPACINGS.join('|')}
   --timesteps 999,946,...   explicit descending training timesteps (overrides --steps)
@@ -129,11 +132,12 @@ async function generate(argv: string[]): Promise<void> {
     const length = settings[key].length;
     if (length > maxLength) throw new UsageError(`${SETTINGS_FIELDS[key].flag} must be at most ${maxLength} characters long, got ${length}`);
   }
-  if (!SOLVER_IDS.includes(settings.solver)) throw new UsageError(`unknown solver "${settings.solver}"; choose one of: ${SOLVER_IDS.join(', ')}`);
+  if (settings.solver !== REFERENCE_SOLVER && !SOLVER_IDS.includes(settings.solver)) throw new UsageError(`unknown solver "${settings.solver}"; choose one of: ${SOLVER_IDS.join(', ')}`);
   if (settings.classLabel !== null && !folder.classLabels) throw new UsageError(`${folder.name} has no classifier, so --class cannot be used`);
   if (settings.classLabel !== null && settings.classLabel >= folder.classLabels!.length) {
     throw new UsageError(`--class ${settings.classLabel} is out of range: ${folder.name} has classes 0..${folder.classLabels!.length - 1}`);
   }
+  if (settings.solver === REFERENCE_SOLVER) return generateReference(flags, folder, settings);
   if (settings.clipX0 !== null && folder.kind !== 'pixel') throw new UsageError('--clip-x0 applies to pixel-space models only');
   const providers = providersFlag(flags);
   const count = numberFlag(flags, 'batch', { integer: true, min: 1, max: MAX_BATCH_COUNT }) ?? 1;

@@ -12,10 +12,12 @@ import { CONDITION_PLACEMENTS, SOLVER_IDS } from '../shared/solvers';
 import { CancelledError } from '../main/core/engine/model';
 import { SettingsError } from '../main/core/engine/errors';
 import { type SweepSpec, SweepPlanError, planSweep } from '../main/core/lab/plan';
-import { DEFAULT_REFERENCE_STEPS, exactMixture, exactReference, richardsonReference } from '../main/core/lab/reference';
+import { DEFAULT_REFERENCE_STEPS, type ReferenceSolver, exactMixture, exactReference, richardsonReference } from '../main/core/lab/reference';
+import type { Pipeline } from '../main/core/pipelines/pipeline';
 import { referenceLine, sweepCsv, sweepDocument, sweepJson, tableHeader, tableLine } from '../main/core/lab/report';
 import { SweepStore } from '../main/core/lab/store';
-import { type SweepOutcome, runSweep } from '../main/core/lab/sweep';
+import { type SweepOutcome, noiseShape, runSweep } from '../main/core/lab/sweep';
+import { TrajectoryWriter, checkTrajectoryDir } from './trajectory';
 import { ensureDataDir } from '../main/core/dataDir';
 import { defaultModelDir } from '../main/core/models/catalog';
 import { type CommandSpec, type ParsedFlags, UsageError, choiceFlag, numberFlag, parseCommand, stringFlag } from './args';
@@ -35,13 +37,14 @@ export const SWEEP_USAGE = `usage: split-studio sweep --solvers A,B,... (--steps
   --reference-steps N      network models: N of 2 DDIM(2N) - DDIM(N) (default ${DEFAULT_REFERENCE_STEPS})
   --condition-at ${CONDITION_PLACEMENTS.join('|')}   --width W   --height H   --provider cuda,dml,cpu
   --csv FILE               --json FILE
+  --trajectory DIR         every step's x0 prediction of every run as .npy files (DIR new or empty)
   --no-save                do not keep the sweep in the data folder (split-studio sweeps lists the kept ones)`;
 
 export const SWEEP: CommandSpec = {
   help: SWEEP_USAGE,
   values: [
     'model', 'solvers', 'steps', 'nfe', 'spacing', 'guidance', 'class', 'classifier-scale', 'prompt', 'seeds', 'reference-steps', 'condition-at',
-    'width', 'height', 'provider', 'csv', 'json',
+    'width', 'height', 'provider', 'csv', 'json', 'trajectory',
   ],
   switches: ['no-save'],
 };
@@ -98,6 +101,8 @@ export function parseSweep(argv: string[]) {
   if (outputs.csv !== undefined && outputs.csv === outputs.json) throw new UsageError('--csv and --json name the same file');
   if (outputs.csv !== undefined) checkOutputPath(outputs.csv, '--csv');
   if (outputs.json !== undefined) checkOutputPath(outputs.json, '--json');
+  const trajectory = stringFlag(flags, 'trajectory');
+  if (trajectory !== undefined) checkTrajectoryDir(trajectory);
 
   const folder = modelFolder(modelDir);
   const d = folder.defaults;
@@ -130,9 +135,26 @@ export function parseSweep(argv: string[]) {
     throw error;
   }
   return {
-    flags, folder, gmm, spec, plan, outputs, referenceSteps: referenceSteps ?? DEFAULT_REFERENCE_STEPS,
+    flags, folder, gmm, spec, plan, outputs, trajectory, referenceSteps: referenceSteps ?? DEFAULT_REFERENCE_STEPS,
     width: numberFlag(flags, 'width', LIMITS.width) ?? d.width, height: numberFlag(flags, 'height', LIMITS.height) ?? d.height,
   };
+}
+
+export type SweepArgs = ReturnType<typeof parseSweep>;
+
+/** What every run of the sweep shares (the plan fills in solver, steps, grid, seed and scales). */
+export function sweepBase(args: SweepArgs, model: Pipeline): Settings {
+  const { spec, plan } = args;
+  return checkSettings({
+    task: 'txt2img', prompt: spec.prompt, negativePrompt: '', classLabel: spec.classLabel, classifierScale: spec.classifierScales[0], solver: plan.runs[0].solver,
+    steps: plan.runs[0].steps, guidance: spec.guidances[0], conditionAt: spec.conditionAt, consistencyScale: DEFAULT_CONSISTENCY_SCALE, seed: spec.seeds[0],
+    width: args.width ?? model.image.width ?? 64, height: args.height ?? model.image.height ?? 64, spacing: plan.runs[0].spacing, clipX0: null, strength: 1,
+  });
+}
+
+/** The reference the sweep measures against: the closed form on exact models, Richardson DDIM on network ones. */
+export function sweepReference(args: SweepArgs, model: Pipeline): ReferenceSolver {
+  return args.gmm ? exactReference(args.gmm) : richardsonReference(model, args.referenceSteps);
 }
 
 /** Runs the sweep; returns the exit code (0 complete, 130 stopped by Ctrl+C). */
@@ -140,11 +162,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const args = parseSweep(argv);
   const { folder, gmm, spec, plan, outputs } = args;
   const model = await openModel(folder, providersFlag(args.flags));
-  const base: Settings = checkSettings({
-    task: 'txt2img', prompt: spec.prompt, negativePrompt: '', classLabel: spec.classLabel, classifierScale: spec.classifierScales[0], solver: plan.runs[0].solver,
-    steps: plan.runs[0].steps, guidance: spec.guidances[0], conditionAt: spec.conditionAt, consistencyScale: DEFAULT_CONSISTENCY_SCALE, seed: spec.seeds[0],
-    width: args.width ?? model.image.width ?? 64, height: args.height ?? model.image.height ?? 64, spacing: plan.runs[0].spacing, clipX0: null, strength: 1,
-  });
+  const base = sweepBase(args, model);
+  const trajectoryWriter = args.trajectory === undefined ? undefined : new TrajectoryWriter(args.trajectory, noiseShape(model, base.width, base.height), plan.runs.length);
+  const runIndex = new Map(plan.runs.map((r, i) => [r as object, i]));
   for (const line of plan.skipped) process.stderr.write(`split-studio: skipped ${line}\n`);
   process.stdout.write(`# ${plan.runs.length} runs on ${folder.name} (${model.provider}); divergence: non-finite x0 or RMS error > 1\n${tableHeader()}\n`);
 
@@ -161,15 +181,27 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   try {
     const outcome = await runSweep({
       pipeline: model, runs: plan.runs, base,
-      reference: gmm ? exactReference(gmm) : richardsonReference(model, args.referenceSteps),
+      reference: sweepReference(args, model),
       onReference: (r) => {
         finished.references.push(r);
         process.stdout.write(`# ${referenceLine(r)}\n`);
       },
-      onRecord: (r) => {
+      onRecord: (r, index) => {
         finished.records.push(r);
+        trajectoryWriter?.finishRun(r, index);
         process.stdout.write(tableLine(r) + '\n');
       },
+      onStep: trajectoryWriter ? (index, progress) => trajectoryWriter.step(index, plan.runs[index], progress) : undefined,
+      // --trajectory also writes each run's result and each reference: the pictures the sweep
+      // hands over to keep; none is kept in the document (undefined).
+      keepPicture: trajectoryWriter
+        ? (of, picture) => {
+            const index = 'solver' in of ? runIndex.get(of) : undefined;
+            if (index !== undefined) trajectoryWriter.final(index, picture);
+            else if (!('solver' in of)) trajectoryWriter.reference(of, picture);
+            return undefined;
+          }
+        : undefined,
       shouldStop: () => stopRequested,
       signal: controller.signal,
     });
@@ -189,6 +221,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   });
   if (outputs.csv !== undefined) stageFile(outputs.csv, new TextEncoder().encode(sweepCsv(records)), '--csv').commit();
   if (outputs.json !== undefined) stageFile(outputs.json, new TextEncoder().encode(sweepJson(doc)), '--json').commit();
+  trajectoryWriter?.writeIndex(folder.name);
   if (!args.flags.has('no-save') && records.length > 0) {
     const store = openSweepStore();
     try {
