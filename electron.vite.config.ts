@@ -20,6 +20,7 @@ export default defineConfig({
           solverDocs: resolve(__dirname, 'tools/docs/solverDocs.ts'),
           defaultModelDocs: resolve(__dirname, 'tools/docs/defaultModel.ts'),
           inpaintingDocs: resolve(__dirname, 'tools/docs/inpainting.ts'),
+          benchmarksDocs: resolve(__dirname, 'tools/docs/benchmarks.ts'),
         },
       },
     },
