@@ -156,13 +156,14 @@ const crossing = (line: Line, target: number) => sorted(line.byBudget.keys()).fi
 /** The engine's counted calls at a budget (PLMS's N + 1 may leave one unused): the median over the runs. */
 const nfeAt = (line: Line, budget: number) => median(line.byBudget.get(budget)!.map((r) => r.nfe));
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f'];
+/** One colour per solver in every plot (its other grid dashed). */
+const COLORS: Record<string, string> = { ddim: '#1f77b4', plms4: '#d62728', ltsp4: '#2ca02c', stsp4: '#9467bd', dpmpp2m: '#ff7f0e', unipc2: '#17becf' };
 
 function plot(file: string, title: string, lines: Line[], target: { y: number; label: string }) {
   const svg = logLogSvg({
     title, xLabel: 'network calls (NFE)', yLabel: 'mean RMS error of x0',
-    series: lines.map((l, i) => ({
-      label: l.label, color: PALETTE[i % PALETTE.length], dashed: l.spacing !== 'linspace',
+    series: lines.map((l) => ({
+      label: l.label, color: COLORS[l.solver] ?? '#7f7f7f', dashed: l.spacing !== 'linspace',
       points: sorted(l.byBudget.keys()).map((b) => [nfeAt(l, b), meanAt(l, b)] as [number, number]).filter(([, y]) => Number.isFinite(y) && y > 0),
     })),
     hline: target,
