@@ -4,7 +4,7 @@
  * No Node, no DOM.
  */
 
-export type SolverFamily = 'ddim' | 'plms' | 'ltsp' | 'stsp' | 'dpmpp' | 'unipc' | 'euler' | 'euler-a' | 'heun';
+export type SolverFamily = 'ddim' | 'plms' | 'ltsp' | 'stsp' | 'dpmpp' | 'unipc' | 'euler' | 'euler-a' | 'heun' | 'expsplit';
 
 /**
  * Named timestep spacings (docs/samplers.md §4): the three of diffusers' timestep_spacing, and
@@ -82,6 +82,11 @@ export const SOLVERS: readonly SolverInfo[] = [
   {
     id: 'heun', family: 'heun', order: 2, label: 'Heun', description: "Heun's second-order method in sigma (Karras et al. 2022, Alg. 1), as diffusers' HeunDiscreteScheduler: 2N - 1 calls",
     grid: 'diffusers', gridNote: EULER_GRID, spacings: ALL_SPACINGS, stochastic: false, callsPerStep: '2 (1 on the last step, an Euler step to sigma 0)',
+  },
+  {
+    id: 'split-pc3', family: 'expsplit', order: 3, label: 'Split PC-3',
+    description: 'ours: exponential predictor-corrector on the guided x0 split into diffusion and condition parts, each a polynomial in sigma-bar over its last 3 steps (variable-step weights), UniC-style corrector at no extra call; a classifier gradient is held on long steps',
+    grid: 'diffusers', gridNote: "DPMSolverMultistepScheduler's grid (as dpmpp2m); measured best on karras", spacings: ALL_SPACINGS, stochastic: false, callsPerStep: '1',
   },
 ];
 

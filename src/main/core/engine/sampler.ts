@@ -22,6 +22,7 @@ import { plms } from './solvers/plms';
 import { splitting } from './solvers/splitting';
 import type { Solver } from './solvers/types';
 import { sampleUniPC2 } from './solvers/unipc';
+import { SPLIT_PC3, expSplit } from './solvers/expSplit';
 import { SettingsError } from './errors';
 
 function checkedSolver(id: string) {
@@ -50,6 +51,8 @@ export function makeSolver(id: string, conditionAt: ConditionPlacement): Solver 
       return sampleEulerAncestral;
     case 'heun':
       return sampleHeun;
+    case 'expsplit':
+      return expSplit(SPLIT_PC3);
   }
 }
 
@@ -111,7 +114,7 @@ export interface SampleResult {
   wallMs: number;
 }
 
-const GRID_KIND: Record<string, SigmaGridKind> = { dpmpp: 'dpm', unipc: 'unipc', euler: 'sigma', 'euler-a': 'sigma', heun: 'sigma' };
+const GRID_KIND: Record<string, SigmaGridKind> = { dpmpp: 'dpm', unipc: 'unipc', euler: 'sigma', 'euler-a': 'sigma', heun: 'sigma', expsplit: 'dpm' };
 
 /**
  * The plan of an N-step run of `solver` (docs/samplers.md §4): the paper's solvers on the
