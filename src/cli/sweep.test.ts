@@ -193,4 +193,18 @@ describe('kept sweeps', () => {
     expect(cli('sweeps', 'show', '999').stderr).toMatch(/^split-studio: there is no sweep 999 /);
     expect(cli('sweeps', 'show', 'x').code).toBe(2);
   });
+
+  test('a network model\'s reference is kept in the data folder and reused by the next sweep of the same ODE (not with --no-save)', () => {
+    const args = ['--solvers', 'ddim', '--steps', '5', '--guidance', '3', '--prompt', 'red heart', '--reference-steps', '10'];
+    const referenceLine = (out: string) => out.split('\n').find((l) => l.startsWith('# reference'))!;
+    const errorOf = (out: string) => out.split('\n').find((l) => /^\s+0\s.*ddim/.test(l))!.trim().split(/\s+/)[10];
+    const first = run(...args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(referenceLine(first.stdout)).not.toMatch(/reused/);
+    const second = run(...args);
+    expect(referenceLine(second.stdout)).toMatch(/30 network calls, reused from an earlier sweep/);
+    expect(errorOf(second.stdout)).toBe(errorOf(first.stdout));
+    expect(referenceLine(run(...args, '--no-save').stdout)).not.toMatch(/reused/);
+    expect(referenceLine(run(...args, '--seeds', '1').stdout)).not.toMatch(/reused/);
+  });
 });

@@ -12,7 +12,9 @@ import { CONDITION_PLACEMENTS, SOLVER_IDS } from '../shared/solvers';
 import { CancelledError } from '../main/core/engine/model';
 import { SettingsError } from '../main/core/engine/errors';
 import { type SweepSpec, SweepPlanError, planSweep } from '../main/core/lab/plan';
-import { DEFAULT_REFERENCE_STEPS, type ReferenceSolver, exactMixture, exactReference, richardsonReference } from '../main/core/lab/reference';
+import { DEFAULT_REFERENCE_STEPS, type ReferenceSolver, exactMixture, exactReference, referenceKeyOf, reusingReference, richardsonReference } from '../main/core/lab/reference';
+import { ENGINE_VERSION } from '../main/core/gallery/fingerprint';
+import { modelHashes } from '../main/core/models/modelHashes';
 import type { Pipeline } from '../main/core/pipelines/pipeline';
 import { referenceLine, sweepCsv, sweepDocument, sweepJson, tableHeader, tableLine } from '../main/core/lab/report';
 import { SweepStore } from '../main/core/lab/store';
@@ -178,10 +180,15 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onInterrupt);
   const finished: SweepOutcome = { records: [], references: [], complete: false };
+  // Network models' references are kept in the data folder and reused by later sweeps of the
+  // same guided ODE (--no-save: neither read nor kept); the closed form is cheaper than a lookup.
+  const keeper = !gmm && !args.flags.has('no-save') ? openSweepStore() : undefined;
   try {
+    const solve = sweepReference(args, model);
+    const reference = keeper ? reusingReference(solve, referenceKeyOf(await modelHashes(folder.dir), ENGINE_VERSION, args.referenceSteps), (k) => keeper.reference(k), (k, r) => keeper.saveReference(k, r)) : solve;
     const outcome = await runSweep({
       pipeline: model, runs: plan.runs, base,
-      reference: sweepReference(args, model),
+      reference,
       onReference: (r) => {
         finished.references.push(r);
         process.stdout.write(`# ${referenceLine(r)}\n`);
@@ -211,6 +218,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     if (!(error instanceof CancelledError)) throw error;
   } finally {
     process.removeListener('SIGINT', onInterrupt);
+    keeper?.close();
   }
   const { records } = finished;
   const diverged = records.filter((r) => r.diverged).length;

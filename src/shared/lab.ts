@@ -67,6 +67,8 @@ export interface ReferenceRecord extends OdeKey {
   nfe: number;
   /** The reference's picture as a small PNG, base64 (the studio's Lab keeps it for the first seed only). */
   picture?: string;
+  /** Reused from an earlier sweep of the same guided ODE (lab.sqlite keeps network models' references); wallMs and nfe are the original computation's. */
+  reused?: boolean;
 }
 
 /** A sweep written down (the CLI's --json file; what lab.sqlite keeps). */

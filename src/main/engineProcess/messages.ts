@@ -1,4 +1,5 @@
 /** What the main process and the engine process say to each other (structured clone). */
+import type { Reference } from '../core/lab/reference';
 import type { CostReport, Settings } from '../../shared/contract';
 import type { FieldName } from '../../shared/settingsFields';
 import type { PlannedRun, ReferenceRecord, SweepRecord } from '../../shared/lab';
@@ -34,6 +35,12 @@ export interface SweepJob {
   referenceSteps: number;
   /** Pictures (small PNGs) are kept for this seed's runs and references only. */
   pictureSeed: number;
+  /**
+   * Network models: each guided ODE's reference key (odeKeyOf -> referenceKey), and the
+   * references main found stored under those keys; the engine computes the others and sends
+   * them back to be kept. Absent for exact models (their closed form is cheaper than a lookup).
+   */
+  references?: { keys: Record<string, string>; stored: Record<string, Reference> };
 }
 
 export type ToEngine = RunJob | SweepJob | { type: 'cancel'; jobId: string } | { type: 'validate'; requestId: string; modelDir: string; providers: string[] };
@@ -62,7 +69,8 @@ export type FromEngine =
   | { type: 'progress'; jobId: string; step: number; steps: number; nfe: number; elapsedMs: number; preview: Uint8Array }
   | { type: 'done'; jobId: string; result: EngineResult }
   | { type: 'failed'; jobId: string; kind: 'settings' | 'cancelled' | 'internal'; message: string; field?: FieldName }
-  | { type: 'sweepReference'; jobId: string; reference: ReferenceRecord; elapsedMs: number }
+  /** `keep`: a reference computed now under a key (SweepJob.references), for main to store. */
+  | { type: 'sweepReference'; jobId: string; reference: ReferenceRecord; elapsedMs: number; keep?: { key: string; reference: Reference } }
   | { type: 'sweepRecord'; jobId: string; record: SweepRecord; elapsedMs: number }
   /** The sweep's end, complete or cancelled after at least one run (a cancel before any run ends it with 'failed', kind 'cancelled'): everything that finished. */
   | { type: 'sweepDone'; jobId: string; references: ReferenceRecord[]; runs: SweepRecord[]; complete: boolean; kind: 'exact' | 'network'; elapsedMs: number }

@@ -8,7 +8,8 @@ import { SettingsError } from '../core/engine/errors';
 import { CancelledError } from '../core/engine/model';
 import { encodePng } from '../core/io/png';
 import { ModelFolderError } from '../core/models/modelFolder';
-import { exactMixture, exactReference, richardsonReference } from '../core/lab/reference';
+import { type Reference, exactMixture, exactReference, reusingReference, richardsonReference } from '../core/lab/reference';
+import { odeKeyOf } from '../core/lab/plan';
 import { runSweep } from '../core/lab/sweep';
 import { ModelInputError } from '../core/pipelines/errors';
 import { tensorToImage } from '../core/pipelines/images';
@@ -44,15 +45,23 @@ export async function sweep(job: SweepJob, open: () => Promise<Pipeline>, contro
       const png = encodePng({ ...tensorToImage(Float32Array.from(picture), model.image.channels, width, height), channels: 4 });
       return Buffer.from(png).toString('base64');
     };
+    // A reference computed now goes back with its record, for main to keep (lab.sqlite).
+    let computed: { key: string; reference: Reference } | undefined;
+    const solve = gmm ? exactReference(gmm) : richardsonReference(model, job.referenceSteps);
+    const stored = job.references;
+    const reference = stored
+      ? reusingReference(solve, (request) => stored.keys[odeKeyOf(request)]!, (key) => stored.stored[key] ?? null, (key, r) => void (computed = { key, reference: r }))
+      : solve;
     const outcome = await runSweep({
       pipeline: model,
       runs: job.runs,
       base: job.base,
-      reference: gmm ? exactReference(gmm) : richardsonReference(model, job.referenceSteps),
+      reference,
       keepPicture,
-      onReference: (reference) => {
-        references.push(reference);
-        send({ type: 'sweepReference', jobId: job.jobId, reference, elapsedMs: elapsed() });
+      onReference: (record) => {
+        references.push(record);
+        send({ type: 'sweepReference', jobId: job.jobId, reference: record, elapsedMs: elapsed(), ...(computed ? { keep: computed } : {}) });
+        computed = undefined;
       },
       onRecord: (record) => {
         runs.push(record);

@@ -169,6 +169,24 @@ test('refusals come back as invalid call errors, and nothing is started', async 
   expect(sweepEvents()).toBe(seen);
 });
 
+test('a network model\'s reference is kept: the same guided ODE in a later sweep reuses it, and the errors are the same', async () => {
+  const noto = path.join(root, 'resources/models/noto-emoji-32');
+  const small: Partial<LabRequest> = { modelId: noto, solvers: ['ddim'], nfe: [5], guidances: [3], classLabel: null, classifierScales: [0], prompt: 'red heart', seeds: [0], referenceSteps: 20 };
+  const first = await start(small);
+  expect(await ending(first.jobId)).toHaveProperty('done');
+  const second = await start(small);
+  expect(await ending(second.jobId)).toHaveProperty('done');
+  const referenceOf = (jobId: string) => eventsOf('sweepProgress', jobId).find((p) => p.reference)!.reference!;
+  expect(referenceOf(first.jobId).reused).toBeUndefined();
+  expect(referenceOf(second.jobId)).toMatchObject({ reused: true, nfe: 60, steps: 20, accuracy: referenceOf(first.jobId).accuracy });
+  const errorOf = (jobId: string) => eventsOf('sweepProgress', jobId).find((p) => p.record)!.record!.rmsError;
+  expect(errorOf(second.jobId)).toBe(errorOf(first.jobId));
+  // another seed is another ODE: computed, not reused
+  const third = await start({ ...small, seeds: [1] });
+  expect(await ending(third.jobId)).toHaveProperty('done');
+  expect(referenceOf(third.jobId).reused).toBeUndefined();
+}, 60_000);
+
 test('the engine process dying mid-sweep fails the sweep with the failed event, and the next sweep runs on a fresh engine', async () => {
   const pid = app.host.enginePid!;
   onEvent = (event) => {

@@ -7,9 +7,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { EventName, OperationOutputs, Settings, StudioEvents } from '../../shared/contract';
-import { LAB_LIMITS, type LabRequest, type SweepRecord } from '../../shared/lab';
+import { LAB_LIMITS, type LabRequest, type OdeKey, type SweepRecord } from '../../shared/lab';
 import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE } from '../../shared/settings';
-import { type SweepSpec, SweepPlanError, planSweep } from '../core/lab/plan';
+import { type SweepSpec, SweepPlanError, odeKeyOf, planSweep } from '../core/lab/plan';
+import { type Reference, referenceKeyOf } from '../core/lab/reference';
+import { ENGINE_VERSION } from '../core/gallery/fingerprint';
+import { modelHashes } from '../core/models/modelHashes';
 import { sweepDocument } from '../core/lab/report';
 import type { SweepStore } from '../core/lab/store';
 import type { ModelRegistry } from '../core/models/registry';
@@ -40,6 +43,22 @@ const invalid = (message: string) => new StudioCallError('invalid', message);
  * transport (the served mode's JSON has no Infinity).
  */
 const finite = (r: SweepRecord): SweepRecord => (r.psnr === null || Number.isFinite(r.psnr) ? r : { ...r, psnr: null });
+
+/** Each guided ODE's reference key, and the references lab.sqlite already has for them (network models). */
+async function storedReferences(sweeps: SweepStore, dir: string, runs: readonly OdeKey[], base: Settings, steps: number) {
+  const keyOf = referenceKeyOf(await modelHashes(dir), ENGINE_VERSION, steps);
+  const keys: Record<string, string> = {};
+  const stored: Record<string, Reference> = {};
+  for (const run of runs) {
+    const ode = odeKeyOf(run);
+    if (keys[ode]) continue;
+    const key = keyOf({ seed: run.seed, guidance: run.guidance, classifierScale: run.classifierScale, base });
+    keys[ode] = key;
+    const found = sweeps.reference(key);
+    if (found) stored[key] = found;
+  }
+  return { keys, stored };
+}
 
 export function labOperations(deps: LabDeps) {
   const store = (): SweepStore => {
@@ -102,6 +121,7 @@ export function labOperations(deps: LabDeps) {
         seed: spec.seeds[0]!, width: folder.defaults.width ?? size.width ?? FALLBACK_SIDE, height: folder.defaults.height ?? size.height ?? FALLBACK_SIDE,
         spacing: first.spacing, clipX0: null, strength: 1,
       };
+      const references = exact ? undefined : await storedReferences(sweeps, folder.dir, runs, base, request.referenceSteps);
       const end = deps.reserve();
       const jobId = deps.host.newJobId();
       const plannedRuns = runs.length;
@@ -112,9 +132,19 @@ export function labOperations(deps: LabDeps) {
       };
       try {
         await deps.host.sweep(
-          { jobId, modelDir: folder.dir, providers: deps.providers, runs, base, referenceSteps: request.referenceSteps, pictureSeed: spec.seeds[0]! },
+          { jobId, modelDir: folder.dir, providers: deps.providers, runs, base, referenceSteps: request.referenceSteps, pictureSeed: spec.seeds[0]!, references },
           {
-            reference: (m) => deps.emit('sweepProgress', { jobId, completed: records.length, plannedRuns, elapsedMs: m.elapsedMs, reference: m.reference }),
+            reference: (m) => {
+              // A reference the engine had to compute is kept for the next sweep of the same ODE; failing to keep it loses nothing of this sweep.
+              if (m.keep) {
+                try {
+                  sweeps.saveReference(m.keep.key, m.keep.reference);
+                } catch {
+                  // the next sweep computes it again
+                }
+              }
+              deps.emit('sweepProgress', { jobId, completed: records.length, plannedRuns, elapsedMs: m.elapsedMs, reference: m.reference });
+            },
             record: (m) => {
               const record = finite(m.record);
               records.push(record);

@@ -53,7 +53,7 @@ export function tableLine(r: SweepRecord): string {
 }
 
 export function referenceLine(r: ReferenceRecord): string {
-  const how = r.method === 'exact-rk4' ? `closed-form RK4, ${r.steps} steps` : `Richardson 2 DDIM(${2 * r.steps}) - DDIM(${r.steps}), ${r.nfe} network calls`;
+  const how = r.method === 'exact-rk4' ? `closed-form RK4, ${r.steps} steps` : `Richardson 2 DDIM(${2 * r.steps}) - DDIM(${r.steps}), ${r.nfe} network calls${r.reused ? ', reused from an earlier sweep' : ''}`;
   const what = r.method === 'exact-rk4' ? 'change from halving its steps' : '|DDIM(2N) - DDIM(N)|';
   return `reference seed ${r.seed}, guidance ${r.guidance}, classifier scale ${r.classifierScale}: ${how}, ${r.wallMs.toFixed(0)} ms; accuracy (${what}) ${exp(r.accuracy)} RMS`;
 }

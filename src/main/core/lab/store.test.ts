@@ -55,3 +55,20 @@ describe('SweepStore', () => {
     expect(() => open(dir).get(id)).toThrow(new RegExp(`sweep ${id} in .*lab\\.sqlite cannot be read back`));
   });
 });
+
+describe('stored references', () => {
+  const reference = (v: number) => ({
+    x: Float64Array.from([v, -0.25, 1 / 3]), picture: Float64Array.from([v, 0.5, Math.PI]), accuracy: 2.2e-3, method: 'richardson-ddim' as const, steps: 250, wallMs: 11565.3, nfe: 750,
+  });
+
+  test('a reference reads back bit for bit across a reopen, and a later one for the same key replaces it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'split-refs-'));
+    open(dir).saveReference('k1', reference(0.1));
+    const back = open(dir).reference('k1')!;
+    expect(back).toEqual(reference(0.1));
+    expect(Array.from(back.picture)).toEqual([0.1, 0.5, Math.PI]);
+    expect(open(dir).reference('k2')).toBeNull();
+    open(dir).saveReference('k1', reference(0.7));
+    expect(open(dir).reference('k1')!.x[0]).toBe(0.7);
+  });
+});

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type Database, connectSqlite, migrate } from '../gallery/db';
 import type { SweepDocument, SweepSummary } from '../../../shared/lab';
+import type { Reference } from './reference';
 
 export const LAB_DATABASE_FILE = 'lab.sqlite';
 
@@ -23,6 +24,21 @@ CREATE TABLE sweeps (
   diverged      INTEGER NOT NULL,
   complete      INTEGER NOT NULL CHECK (complete IN (0, 1)),
   document_json TEXT    NOT NULL CHECK (json_valid(document_json))
+);
+`,
+  // Richardson references of network models, reused by later sweeps of the same guided ODE
+  // (referenceKey: model files, engine version, settings, seed, N): each costs 3N network calls.
+  `
+CREATE TABLE stored_references (
+  key        TEXT    PRIMARY KEY,
+  created_at TEXT    NOT NULL,
+  method     TEXT    NOT NULL,
+  steps      INTEGER NOT NULL,
+  accuracy   REAL    NOT NULL,
+  wall_ms    REAL    NOT NULL,
+  nfe        INTEGER NOT NULL,
+  x          BLOB    NOT NULL,
+  picture    BLOB    NOT NULL
 );
 `,
 ];
@@ -103,7 +119,33 @@ export class SweepStore {
     return parsed.data as unknown as SweepDocument;
   }
 
+  /** A stored reference, or null; its arrays are float64 as they were computed. */
+  reference(key: string): Reference | null {
+    const row = this.db.prepare('SELECT method, steps, accuracy, wall_ms, nfe, x, picture FROM stored_references WHERE key = ?').get(key) as StoredReferenceRow | undefined;
+    if (!row) return null;
+    const floats = (b: Buffer) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    return { method: row.method, steps: row.steps, accuracy: row.accuracy, wallMs: row.wall_ms, nfe: row.nfe, x: floats(row.x), picture: floats(row.picture) };
+  }
+
+  /** Keeps a reference under `key` (a later one for the same key replaces it). */
+  saveReference(key: string, reference: Reference, now = new Date()): void {
+    const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    this.db
+      .prepare('INSERT OR REPLACE INTO stored_references (key, created_at, method, steps, accuracy, wall_ms, nfe, x, picture) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(key, now.toISOString(), reference.method, reference.steps, reference.accuracy, reference.wallMs, reference.nfe, bytes(reference.x), bytes(reference.picture));
+  }
+
   close(): void {
     this.db.close();
   }
+}
+
+interface StoredReferenceRow {
+  method: Reference['method'];
+  steps: number;
+  accuracy: number;
+  wall_ms: number;
+  nfe: number;
+  x: Buffer;
+  picture: Buffer;
 }

@@ -113,7 +113,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       const odeKey: OdeKey = { seed: run.seed, guidance: run.guidance, classifierScale: run.classifierScale };
       reference = await options.reference({ ...odeKey, noise: noiseOf(run.seed), base, signal: options.signal });
       references.set(key, reference);
-      const record: ReferenceRecord = { ...odeKey, method: reference.method, steps: reference.steps, accuracy: reference.accuracy, wallMs: roundMs(reference.wallMs), nfe: reference.nfe };
+      const record: ReferenceRecord = { ...odeKey, method: reference.method, steps: reference.steps, accuracy: reference.accuracy, wallMs: roundMs(reference.wallMs), nfe: reference.nfe, ...(reference.reused ? { reused: true } : {}) };
       const picture = options.keepPicture?.(odeKey, reference.picture);
       if (picture !== undefined) record.picture = picture;
       referenceRecords.push(record);
