@@ -84,5 +84,9 @@ describe('sweep results', () => {
     expect(suggestBudgets(records, all, 5, 1e-6).every((r) => r.budget === null && r.largestTried === 20)).toBe(true);
     // DDIM's own error at its largest budget is where the tolerance starts.
     expect(defaultTolerance(all, 5)).toBe(0.06);
+    // rounded up, so that DDIM meets it at its largest budget
+    const ddimAt = (e: number) => cells([record('ddim', 30, 0, e)]);
+    expect(defaultTolerance(ddimAt(0.0431), 5)).toBe(0.044);
+    expect(suggestBudgets([record('ddim', 30, 0, 0.0431)], ddimAt(0.0431), 5, defaultTolerance(ddimAt(0.0431), 5))[0].budget).toBe(30);
   });
 });

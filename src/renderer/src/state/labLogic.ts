@@ -234,10 +234,13 @@ export function suggestBudgets(records: readonly SweepRecord[], all: readonly Ce
   });
 }
 
-/** A tolerance worth starting from: the error DDIM reaches at its largest budget, else 0.05 RMS. */
+/** A tolerance worth starting from: the error DDIM reaches at its largest budget (rounded up), else 0.05 RMS. */
 export function defaultTolerance(all: readonly Cell[], scale: number): number {
   const ddim = all.filter((c) => c.solver === 'ddim' && c.scale === scale && c.meanError !== null).sort((a, b) => b.budget - a.budget)[0];
-  return ddim?.meanError ? Number(ddim.meanError.toPrecision(2)) : 0.05;
+  if (!ddim?.meanError) return 0.05;
+  // Two significant figures, rounded up, so that DDIM itself meets the tolerance it set.
+  const unit = 10 ** (Math.floor(Math.log10(ddim.meanError)) - 1);
+  return Number((Math.ceil(ddim.meanError / unit - 1e-9) * unit).toPrecision(2));
 }
 
 /** "1.23e-2" for errors: three significant figures, exponent form (errors span decades). */
