@@ -4,7 +4,7 @@
  * solver on every grid it can use (linspace, karras, logsnr) against its network calls. It
  * measures its own runtime and writes it into the page.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SOLVERS, type SolverInfo, type SpacingName, expectedCost, termsOf } from '../../src/shared/solvers';
 import { type Problem, exactModelDir, loadProblem, makeProblem, observedOrder, runOnProblem } from '../../src/main/core/engine/testing/convergence';
@@ -242,6 +242,10 @@ async function main(): Promise<void> {
     'not the transients of this harder problem.',
     '',
   );
+  // The network-model measurements cannot be made here (no network runs in this generator):
+  // the section on the split exponential solvers is written by hand from the runs of
+  // tools/bench/guidedSolvers.mjs and kept in tools/docs/solversGuided.md.
+  push(readFileSync(path.join(root, 'tools', 'docs', 'solversGuided.md'), 'utf8').trimEnd(), '');
   const seconds = (performance.now() - started) / 1000;
   push(
     '## How this page was made',
