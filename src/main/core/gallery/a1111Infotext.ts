@@ -9,7 +9,7 @@
  */
 import type { Settings } from '../../../shared/contract';
 import { a1111SamplerName } from '../../../shared/samplerNames';
-import { SOLVER_IDS, type SpacingName, solverInfo } from '../../../shared/solvers';
+import { SOLVERS, SOLVER_IDS, type SpacingName, solverInfo } from '../../../shared/solvers';
 
 // ---------------------------------------------------------------------------------------
 // Writing
@@ -263,6 +263,8 @@ export function solverFromSampler(name: string): { solver: string | null; spacin
   }
   const multistep = /^(plms|ltsp|stsp)[- ]?([1-4])$/.exec(key);
   const alias = Object.hasOwn(SAMPLER_ALIASES, key) ? SAMPLER_ALIASES[key] : null;
-  const solver = SOLVER_IDS.includes(key) ? key : (alias ?? (multistep ? `${multistep[1]}${multistep[2]}` : null));
+  // Our own solvers are written under their labels ("Split PC-3").
+  const byLabel = SOLVERS.find((s) => s.label.toLowerCase() === key)?.id ?? null;
+  const solver = SOLVER_IDS.includes(key) ? key : (alias ?? (multistep ? `${multistep[1]}${multistep[2]}` : byLabel));
   return solver ? { solver, spacing, warnings } : { solver: null, spacing: null, warnings: [] };
 }

@@ -62,8 +62,8 @@ describe('generate --model <SD folder> --solver <each>', () => {
     expect(report.networkRows).toBe(report.expected.networkRows);
     expect(report.provider).toBe('cpu');
     // The folder's leading spacing (steps_offset 1): k*(T//N) + 1 on the paper's and the Euler
-    // family's grids, k*(T//(N+1)) + 1 for k = N..1 on DPM-Solver++'s and UniPC's (diffusers').
-    expect(report.timesteps).toEqual(solver === 'dpmpp2m' || solver === 'unipc2' ? [751, 501, 251] : [667, 334, 1]);
+    // family's grids, k*(T//(N+1)) + 1 for k = N..1 on DPM-Solver++'s (dpmpp2m, unipc2 and split-pc3 walk it).
+    expect(report.timesteps).toEqual(['dpmpp2m', 'unipc2', 'split-pc3'].includes(solver) ? [751, 501, 251] : [667, 334, 1]);
     expect([png(out).width, png(out).height]).toEqual([32, 32]);
   });
 

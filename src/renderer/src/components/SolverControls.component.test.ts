@@ -172,6 +172,7 @@ describe('sampler controls', () => {
     expect(await solverGroups()).toEqual([
       ['Guided-sampling solvers (the paper)', paper.map((id) => `${id}: ${solverInfo(id).label} · 1 NFE/step`)],
       ['Classical samplers', ['euler: Euler · 1 NFE/step', 'euler-a: Euler a · 1 NFE/step', 'heun: Heun · 2 NFE/step', 'dpmpp2m: DPM++ 2M · 1 NFE/step', 'unipc2: UniPC · 1 NFE/step']],
+      ['Beyond the paper (ours)', ['split-pc3: Split PC-3 · 1 NFE/step']],
     ]);
     const facts = page.getByTestId('solver-facts');
     expect(await facts.textContent()).toMatch(/^\s*NFE per step: 1 \(3 with CFG, exact placement\) · split-diffusion's grid for the model's timestep_spacing\s*$/);

@@ -8,6 +8,7 @@ describe('the picker', () => {
     expect(SOLVER_GROUPS.flatMap((g) => g.solvers.map((s) => s.id)).sort()).toEqual(SOLVERS.map((s) => s.id).sort());
     expect(SOLVER_GROUPS[0].solvers.every((s) => s.grid === 'paper')).toBe(true);
     expect(SOLVER_GROUPS[1].solvers.map(optionText)).toEqual(['Euler · 1 NFE/step', 'Euler a · 1 NFE/step', 'Heun · 2 NFE/step', 'DPM++ 2M · 1 NFE/step', 'UniPC · 1 NFE/step']);
+    expect(SOLVER_GROUPS[2].solvers.map(optionText)).toEqual(['Split PC-3 · 1 NFE/step']);
   });
 
   it('says the calls per step and the grid in short', () => {

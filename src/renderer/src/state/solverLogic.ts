@@ -16,23 +16,27 @@ export interface SolverGroup {
 
 /** The classical samplers in the order artists meet them (A1111's list); any others after. */
 const CLASSICAL_ORDER = ['euler', 'euler-a', 'heun', 'dpmpp2m', 'unipc2'];
+/** This studio's own solvers: no other tool has them, so they are named by their labels. */
+const isOurs = (s: SolverInfo) => s.family === 'expsplit';
+
 const classicalRank = (s: SolverInfo) => {
   const i = CLASSICAL_ORDER.indexOf(s.id);
   return i < 0 ? CLASSICAL_ORDER.length : i;
 };
 
 /**
- * The picker's groups: the paper's solvers on its grid (DDIM, PLMS, LTSP, STSP), then the
- * classical samplers as diffusers runs them.
+ * The picker's groups: the paper's solvers on its grid (DDIM, PLMS, LTSP, STSP), the classical
+ * samplers as diffusers runs them, then this studio's own guided solvers (beyond the paper).
  */
 export const SOLVER_GROUPS: readonly SolverGroup[] = [
   { label: 'Guided-sampling solvers (the paper)', solvers: SOLVERS.filter((s) => s.grid === 'paper') },
-  { label: 'Classical samplers', solvers: SOLVERS.filter((s) => s.grid === 'diffusers').sort((a, b) => classicalRank(a) - classicalRank(b)) },
+  { label: 'Classical samplers', solvers: SOLVERS.filter((s) => s.grid === 'diffusers' && !isOurs(s)).sort((a, b) => classicalRank(a) - classicalRank(b)) },
+  { label: 'Beyond the paper (ours)', solvers: SOLVERS.filter(isOurs) },
 ];
 
 /** The name in the picker: the classical samplers by the names artists know (A1111's), the paper's by their labels. */
 export function pickerName(s: SolverInfo): string {
-  return s.grid === 'diffusers' ? a1111SamplerName(s.id) : s.label;
+  return s.grid === 'diffusers' && !isOurs(s) ? a1111SamplerName(s.id) : s.label;
 }
 
 /** Network calls per step, the usual number only: "2" of "2 (1 on the last step, ...)". */
