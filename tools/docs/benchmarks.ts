@@ -321,7 +321,7 @@ function render(exactJob: Job, exactDoc: SweepDocument, netJobs: Job[], netDocs:
     return `${(meanAt(st, b) / meanAt(dd, b)).toFixed(2)} (${n.st.title})`;
   }).join(', ');
   summary.push(
-    `- STSP-4 (the default model's default solver) against DDIM at the same number of calls, ratio of mean errors: at ${NET_NFE[0]} calls ${stspVsDdim(NET_NFE[0])};`
+    `- STSP-4 (the paper's Strang splitting) against DDIM at the same number of calls, ratio of mean errors: at ${NET_NFE[0]} calls ${stspVsDdim(NET_NFE[0])};`
       + ` at ${lastBudget} calls ${stspVsDdim(lastBudget)}. Below 1 is closer to the reference than DDIM.`,
   );
   const bestNames = [...new Set(netResults.flatMap((n) => NET_NFE.map((b) => bestAt(n, b).label)))];

@@ -30,7 +30,7 @@ const root = appRoot();
 function baseSettings(model: PixelPipeline): Settings {
   const d = model.folder.defaults;
   return {
-    task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: d.solver ?? 'stsp4', steps: d.steps ?? 20,
+    task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: d.solver ?? 'split-pc3', steps: d.steps ?? 20,
     guidance: d.guidance ?? 4, conditionAt: DEFAULT_CONDITION_AT, consistencyScale: 0, seed: 0, width: 32, height: 32, spacing: 'linspace', clipX0: null, strength: 1,
   };
 }

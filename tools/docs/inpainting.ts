@@ -35,7 +35,7 @@ const settings = (over: Partial<Settings>): Settings => ({
 async function pixelCase(): Promise<Case> {
   const folder = readModelFolder(defaultModelDir()!);
   const model = await openPipeline(folder, ['cpu']);
-  const base = settings({ prompt: 'grinning face on a yellow background', solver: folder.defaults.solver ?? 'stsp4', guidance: folder.defaults.guidance ?? 5 });
+  const base = settings({ prompt: 'grinning face on a yellow background', solver: folder.defaults.solver ?? 'split-pc3', guidance: folder.defaults.guidance ?? 5 });
   const original = (await model.generate({ ...base, task: 'txt2img', prompt: 'red apple on a blue background', seed: 7 })).image;
   const mask = centreMask(32, 32);
   return { name: 'pixel: noto-emoji-32', note: `"${base.prompt}", CFG w = ${base.guidance}`, original, mask, ...(await inpaintSweep(model, base, original, mask)) };
