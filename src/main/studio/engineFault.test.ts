@@ -13,32 +13,19 @@ import type { EventName, Settings, StudioEvents } from '../../shared/contract';
 import { EngineHost, nodeLauncher } from './engineHost';
 import { encodePng } from '../core/io/png';
 import { type StudioApp, createStudioApp, engineEntry } from './app';
+import { type EventLog, waitForEvent } from './eventLog.testing';
 
 const root = path.resolve(__dirname, '../../..');
 const model = path.join(root, 'resources/exact/gmm-3x32x32');
 const entry = engineEntry(path.join(root, 'out/main'));
 let app: StudioApp;
-const events: { event: EventName; payload: StudioEvents[EventName] }[] = [];
+const events: EventLog = [];
 const settings: Settings = {
   task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'ddim', steps: 5, guidance: 1,
   conditionAt: 'exact', consistencyScale: 0.01, seed: 3, width: 32, height: 32, spacing: 'linspace', clipX0: null, strength: 1,
 };
 
-function waitFor<E extends EventName>(event: E, jobId: string, timeoutMs = 30_000): Promise<StudioEvents[E]> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const timer = setInterval(() => {
-      const hit = events.find((e) => e.event === event && (e.payload as { jobId: string }).jobId === jobId);
-      if (hit) {
-        clearInterval(timer);
-        resolve(hit.payload as StudioEvents[E]);
-      } else if (performance.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`no ${event} for ${jobId} within ${timeoutMs} ms`));
-      }
-    }, 5);
-  });
-}
+const waitFor = waitForEvent(events, 5, 30_000);
 
 /** The job's one ending: done or failed. */
 const ending = (jobId: string) => Promise.race([waitFor('done', jobId).then((p) => ({ done: p })), waitFor('failed', jobId).then((p) => ({ failed: p }))]);

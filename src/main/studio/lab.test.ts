@@ -11,11 +11,12 @@ import type { EventName, OperationOutputs, StudioEvents } from '../../shared/con
 import { LAB_LIMITS, type LabRequest } from '../../shared/lab';
 import { nodeLauncher } from './engineHost';
 import { type StudioApp, createStudioApp, engineEntry } from './app';
+import { type EventLog, waitForEvent } from './eventLog.testing';
 
 const root = path.resolve(__dirname, '../../..');
 const exact8 = path.join(root, 'resources/exact/gmm-3x8x8');
 let app: StudioApp;
-const events: { event: EventName; payload: StudioEvents[EventName] }[] = [];
+const events: EventLog = [];
 /** Called with each event as it is emitted (synchronously, so that a cancel or a kill follows it at once). */
 let onEvent: ((event: EventName, payload: StudioEvents[EventName]) => void) | null = null;
 
@@ -24,21 +25,7 @@ const request: LabRequest = {
   prompt: '', negativePrompt: '', seeds: [3, 4], referenceSteps: 250,
 };
 
-function waitFor<E extends EventName>(event: E, jobId: string, timeoutMs = 20_000): Promise<StudioEvents[E]> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const timer = setInterval(() => {
-      const hit = events.find((e) => e.event === event && (e.payload as { jobId: string }).jobId === jobId);
-      if (hit) {
-        clearInterval(timer);
-        resolve(hit.payload as StudioEvents[E]);
-      } else if (performance.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`no ${event} for ${jobId} within ${timeoutMs} ms`));
-      }
-    }, 2);
-  });
-}
+const waitFor = waitForEvent(events, 2, 20_000);
 
 const eventsOf = <E extends EventName>(event: E, jobId: string) =>
   events.filter((e) => e.event === event && (e.payload as { jobId: string }).jobId === jobId).map((e) => e.payload as StudioEvents[E]);
