@@ -15,6 +15,7 @@ export default defineConfig({
           benchSoak: resolve(__dirname, 'tools/bench/soak.ts'),
           benchPng: resolve(__dirname, 'tools/bench/png.ts'),
           benchStall: resolve(__dirname, 'tools/bench/stall.ts'),
+          benchGrids: resolve(__dirname, 'tools/bench/grids.ts'),
           serve: resolve(__dirname, 'src/main/server/main.ts'),
           engineProcess: resolve(__dirname, 'src/main/engineProcess/main.ts'),
           solverDocs: resolve(__dirname, 'tools/docs/solverDocs.ts'),

@@ -1,0 +1,120 @@
+/**
+ * `npm run bench:grids -- PLAN.json [--out FILE.jsonl]`: solvers on explicit time grids on the
+ * default model under CFG, each run's RMS error against the Richardson reference of its guided
+ * ODE (2 DDIM(500) - DDIM(250), the sweep's own; cached under tmp/grid-refs). The question it
+ * answers: which grid, for which step count, makes a solver most accurate (docs/solvers.md,
+ * "Split exponential solvers", the truncated-grid rows). A benchmark: it prints, it does not judge.
+ *
+ * A plan names prompts, seeds and guidance scales, and jobs; a job is a solver, a step count and
+ * a grid: a named spacing ("karras"), or a family ending at training timestep tEnd before the
+ * last step to sigma 0:
+ *   {"family": "power", "rho": 7, "tEnd": 0}      sigmas uniform in sigma^(1/rho) (Karras et al. 2022 eq. 5; rho 0: uniform in log sigma)
+ *   {"family": "linspace", "kappa": 1, "tEnd": 45} t_i = tEnd + (999 - tEnd)(1 - i/(N-1))^kappa
+ * Whole-number timesteps, sigmas interpolated from the training table (an explicit grid).
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Settings } from '../../src/shared/settings';
+import { openModel, modelFolder } from '../../src/cli/run';
+import { diffusersTables, sigmaToT } from '../../src/main/core/engine/diffusersGrid';
+import { torchRandn } from '../../src/main/core/engine/noise/torchRandn';
+import { richardsonReference } from '../../src/main/core/lab/reference';
+import { rmsError } from '../../src/main/core/lab/sweep';
+import { defaultModelDir } from '../../src/main/core/models/catalog';
+
+interface Job {
+  solver: string;
+  steps: number;
+  named?: string;
+  family?: 'power' | 'linspace';
+  rho?: number;
+  kappa?: number;
+  tEnd?: number;
+}
+interface Plan {
+  prompts: string[];
+  seeds: number[];
+  guidances: number[];
+  jobs: Job[];
+}
+
+const argv = process.argv.slice(2);
+const planFile = argv.find((a) => !a.startsWith('--'));
+if (!planFile) {
+  process.stderr.write('usage: npm run bench:grids -- PLAN.json [--out FILE.jsonl]\n');
+  process.exit(2);
+}
+const outIndex = argv.indexOf('--out');
+const outFile = outIndex >= 0 ? argv[outIndex + 1] : undefined;
+const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
+
+/** The job's timesteps (descending, whole numbers), or its spacing name. */
+function gridOf(job: Job): string | number[] {
+  if (job.named) return job.named;
+  const n = job.steps;
+  const tEnd = job.tEnd ?? 0;
+  const ramp = (i: number) => (n === 1 ? 0 : i / (n - 1));
+  let ts: number[];
+  if (job.family === 'linspace') {
+    ts = Array.from({ length: n }, (_, i) => Math.round(tEnd + (T_LAST - tEnd) * (1 - ramp(i)) ** (job.kappa ?? 1)));
+  } else {
+    const sMax = tables.sigmas[T_LAST];
+    const sMin = tables.sigmas[tEnd];
+    const rho = job.rho ?? 7;
+    const sigma = (r: number) => (rho === 0 ? Math.exp(Math.log(sMax) + r * Math.log(sMin / sMax)) : (sMax ** (1 / rho) + r * (sMin ** (1 / rho) - sMax ** (1 / rho))) ** rho);
+    ts = Array.from({ length: n }, (_, i) => Math.round(sigmaToT(sigma(ramp(i)), tables.logSigmas)));
+  }
+  // Rounding may merge neighbours at the fine end: keep the list strictly descending.
+  for (let i = 1; i < ts.length; i++) if (ts[i] >= ts[i - 1]) ts[i] = ts[i - 1] - 1;
+  return ts;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const folder = modelFolder(defaultModelDir()!, '');
+const model = await openModel(folder, ['cpu']);
+const tables = diffusersTables(folder.scheduler);
+const T_LAST = folder.scheduler.numTrainTimesteps - 1;
+const base = (prompt: string, seed: number, guidance: number): Settings => ({
+  task: 'txt2img', prompt, negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'ddim', steps: 20, guidance, conditionAt: 'same-point',
+  consistencyScale: 1, seed, width: 32, height: 32, spacing: 'linspace', clipX0: null, strength: 1,
+});
+const cacheDir = path.join('tmp', 'grid-refs', folder.name.replace(/\W+/g, '_'));
+mkdirSync(cacheDir, { recursive: true });
+const solveReference = richardsonReference(model, 250);
+const pairs: { settings: Settings; noise: Float32Array; reference: Float64Array }[] = [];
+for (const prompt of plan.prompts) {
+  for (const seed of plan.seeds) {
+    for (const guidance of plan.guidances) {
+      const settings = base(prompt, seed, guidance);
+      const noise = torchRandn(seed, [1, 3, 32, 32]);
+      const file = path.join(cacheDir, `${prompt.replace(/\W+/g, '_')}-${seed}-${guidance}.f64`);
+      let reference: Float64Array;
+      if (existsSync(file)) {
+        reference = new Float64Array(new Uint8Array(readFileSync(file)).buffer);
+      } else {
+        const solved = await solveReference({ seed, guidance, classifierScale: 0, noise, base: settings });
+        reference = Float64Array.from(solved.x);
+        writeFileSync(file, new Uint8Array(reference.buffer));
+        process.stderr.write(`reference ${prompt} / seed ${seed} / w ${guidance}: accuracy ${solved.accuracy.toExponential(2)}, DDIM-250 error ${(2 * solved.accuracy).toExponential(2)}\n`);
+      }
+      pairs.push({ settings, noise, reference });
+    }
+  }
+}
+
+process.stdout.write(`solver | steps | grid | ${plan.guidances.map((w) => `w = ${w} mean (median)`).join(' | ')} | mean\n`);
+for (const job of plan.jobs) {
+  const spacing = gridOf(job);
+  const errors = new Map<number, number[]>();
+  for (const pair of pairs) {
+    const result = await model.generate({ ...pair.settings, solver: job.solver, steps: job.steps, spacing: spacing as Settings['spacing'] }, { initNoise: pair.noise });
+    const error = result.x.every(Number.isFinite) ? rmsError(result.x, pair.reference) : Infinity;
+    errors.set(pair.settings.guidance, [...(errors.get(pair.settings.guidance) ?? []), error]);
+  }
+  const means = plan.guidances.map((w) => mean(errors.get(w)!));
+  const label = job.named ?? (job.family === 'linspace' ? `linspace^${job.kappa ?? 1} to t=${job.tEnd ?? 0}` : `${job.rho === 0 ? 'log-sigma' : `rho ${job.rho ?? 7}`} to t=${job.tEnd ?? 0}`);
+  process.stdout.write(`${job.solver} | ${job.steps} | ${label} | ${plan.guidances.map((w, i) => `${means[i].toFixed(4)} (${median(errors.get(w)!).toFixed(4)})`).join(' | ')} | ${mean(means).toFixed(4)}\n`);
+  if (outFile) appendFileSync(outFile, JSON.stringify({ ...job, label, grid: spacing, errors: Object.fromEntries(errors) }) + '\n');
+}
