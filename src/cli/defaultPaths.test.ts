@@ -40,10 +40,15 @@ beforeAll(() => {
 describe('the default model with default settings', () => {
   test('CFG + classifier guidance: --class alone gets the default scale; both terms are counted', () => {
     const r = generate('--prompt', 'a face', '--class', '0', '--out', 'cls.png');
-    expect(r.settings).toMatchObject({ guidance: 5, classLabel: 0, classifierScale: 5, solver: 'split-pc3', steps: 20 });
+    expect(r.settings).toMatchObject({ guidance: 5, classLabel: 0, classifierScale: 5, solver: 'split-pc3', steps: 20, spacing: 'karras' });
     // Split PC-3: one batch-2 UNet call and one classifier call per step, two terms each.
     expect(r).toMatchObject({ nfe: 20, networkRows: 40, classifierCalls: 20, guidanceEvaluations: 40 });
     expect(r.expected).toEqual({ nfe: 20, networkRows: 40, classifierCalls: 20, guidanceEvaluations: 40 });
+  });
+
+  test("a solver that cannot walk the default spacing (karras) gets the scheduler's own", () => {
+    expect(generate('--prompt', 'a face', '--solver', 'ddim', '--out', 'ddim.png').settings).toMatchObject({ solver: 'ddim', spacing: 'linspace' });
+    expect(generate('--prompt', 'a face', '--solver', 'unipc2', '--out', 'unipc.png').settings).toMatchObject({ solver: 'unipc2', spacing: 'karras' });
   });
 
   test('CFG + inpainting keeps every pixel outside the mask', () => {

@@ -4,6 +4,7 @@
  */
 import { MAX_BATCH_COUNT, batchSeeds } from '../shared/batch';
 import type { Settings } from '../shared/contract';
+import { startingSpacing } from '../shared/modelSettings';
 import { DEFAULT_CLASSIFIER_SCALE, DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, SPACINGS, TASKS } from '../shared/settings';
 import { SETTINGS_FIELDS, SETTINGS_LIMITS as LIMITS } from '../shared/settingsFields';
 import { CONDITION_PLACEMENTS, SOLVER_IDS } from '../shared/solvers';
@@ -105,13 +106,14 @@ async function generate(argv: string[]): Promise<void> {
   const spacingName = choiceFlag(flags, 'spacing', SPACINGS);
   if (timesteps && (spacingName || flags.has('steps'))) throw new UsageError('--timesteps replaces --steps and --spacing; give one or the other');
   const clip = choiceFlag(flags, 'clip-x0', ['on', 'off'] as const);
+  const solver = stringFlag(flags, 'solver') ?? d.solver ?? 'ddim';
   const settings: Settings = {
     task: choiceFlag(flags, 'task', TASKS) ?? 'txt2img',
     prompt: stringFlag(flags, 'prompt') ?? '',
     negativePrompt: stringFlag(flags, 'negative') ?? '',
     classLabel: numberFlag(flags, 'class', LIMITS.classLabel) ?? null,
     classifierScale: numberFlag(flags, 'classifier-scale', LIMITS.classifierScale) ?? d.classifierScale ?? (flags.has('class') ? DEFAULT_CLASSIFIER_SCALE : 0),
-    solver: stringFlag(flags, 'solver') ?? d.solver ?? 'ddim',
+    solver,
     steps: timesteps?.length ?? numberFlag(flags, 'steps', LIMITS.steps) ?? d.steps ?? 20,
     guidance: numberFlag(flags, 'guidance', LIMITS.guidance) ?? d.guidance ?? 1,
     conditionAt: choiceFlag(flags, 'condition-at', CONDITION_PLACEMENTS) ?? DEFAULT_CONDITION_AT,
@@ -119,7 +121,7 @@ async function generate(argv: string[]): Promise<void> {
     seed: numberFlag(flags, 'seed', LIMITS.seed) ?? Math.floor(Math.random() * 2 ** 32),
     width: numberFlag(flags, 'width', LIMITS.width) ?? d.width ?? 0,
     height: numberFlag(flags, 'height', LIMITS.height) ?? d.height ?? 0,
-    spacing: timesteps ?? spacingName ?? folder.scheduler.timestepSpacing,
+    spacing: timesteps ?? spacingName ?? startingSpacing(solver, d.spacing, folder.scheduler.timestepSpacing),
     clipX0: clip === undefined ? null : clip === 'on',
     strength: numberFlag(flags, 'strength', LIMITS.strength) ?? 1,
   };

@@ -8,7 +8,7 @@ import { LAB_LIMITS, type LabRequest, type ReferenceRecord, type SweepDocument, 
 import { type CallErrorKind, OPERATION_NAMES, type OperationName } from './operations';
 import { MAX_IMPORT_PNG_BYTES, MAX_TAG_LENGTH, MAX_TAGS, SPACINGS, type Settings, TASKS } from './settings';
 import { type FieldName, type NumberLimits, SETTINGS_LIMITS as LIMITS } from './settingsFields';
-import { CONDITION_PLACEMENTS, type CostReport, SOLVER_IDS, SPACING_NAMES } from './solvers';
+import { CONDITION_PLACEMENTS, type CostReport, SOLVER_IDS, SPACING_NAMES, type SpacingName } from './solvers';
 
 export { MAX_IMPORT_PNG_BYTES, MAX_TAG_LENGTH, MAX_TAGS };
 export type { Settings };
@@ -172,7 +172,7 @@ export interface ModelSummary {
   hasText: boolean;
   classLabels: string[] | null;
   tasks: string[];
-  defaults: { solver?: string; steps?: number; guidance?: number; classifierScale?: number; width?: number; height?: number };
+  defaults: { solver?: string; spacing?: SpacingName; steps?: number; guidance?: number; classifierScale?: number; width?: number; height?: number };
   /** The scheduler's own timestep spacing (SD folders: leading), the form's starting spacing. */
   spacing: 'linspace' | 'leading' | 'trailing';
   builtin: boolean;

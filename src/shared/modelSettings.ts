@@ -41,26 +41,36 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 /**
  * The settings a model starts with: its studio defaults (as the CLI reads them), a fixed size
  * when the model has one, guidance 1 (none) without a text encoder, and what the user typed
- * (prompts, seed, strength) carried over from `current`; the spacing is the model's own.
+ * (prompts, seed, strength) carried over from `current`; the spacing is the defaults' when the
+ * solver can walk it (startingSpacing), else the model's own.
  */
 export function defaultsFor(model: ModelSummary, current: Settings = baseSettings()): Settings {
   const d = model.defaults;
   const tasks = tasksFor(model);
   const side = (fixed: number | null, preferred: number | undefined) =>
     fixed ?? clamp(Math.round(preferred ?? FALLBACK_SIDE[model.kind]), 1, MAX_IMAGE_SIDE);
+  const solver = d.solver && SOLVER_IDS.includes(d.solver) ? d.solver : 'ddim';
   return {
     ...current,
     task: tasks.includes(current.task) ? current.task : (tasks[0] ?? 'txt2img'),
     classLabel: null,
     classifierScale: d.classifierScale ?? 0,
-    solver: d.solver && SOLVER_IDS.includes(d.solver) ? d.solver : 'ddim',
+    solver,
     steps: clamp(Math.round(d.steps ?? 20), MIN_STEPS, STEPS_MAX),
     guidance: model.hasText ? (d.guidance ?? 1) : 1,
     width: side(model.width, d.width),
     height: side(model.height, d.height),
-    spacing: model.spacing,
+    spacing: startingSpacing(solver, d.spacing, model.spacing),
     clipX0: null,
   };
+}
+
+/**
+ * The spacing a run starts with when none was asked for: the model's default spacing
+ * (studio.json defaults.spacing) when the solver can walk it, else the scheduler's own.
+ */
+export function startingSpacing(solver: string, defaultSpacing: SpacingName | undefined, schedulerSpacing: SpacingName): SpacingName {
+  return defaultSpacing !== undefined && SOLVER_IDS.includes(solver) && spacingProblem(solver, defaultSpacing) === null ? defaultSpacing : schedulerSpacing;
 }
 
 /**

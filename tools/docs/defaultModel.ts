@@ -14,6 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONDITION_AT, type Settings } from '../../src/shared/settings';
+import { startingSpacing } from '../../src/shared/modelSettings';
 import { expectedCost, termsOf } from '../../src/shared/solvers';
 import { torchRandn } from '../../src/main/core/engine/noise/torchRandn';
 import { sample } from '../../src/main/core/engine/sampler';
@@ -29,9 +30,11 @@ const root = appRoot();
 
 function baseSettings(model: PixelPipeline): Settings {
   const d = model.folder.defaults;
+  const solver = d.solver ?? 'split-pc3';
   return {
-    task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver: d.solver ?? 'split-pc3', steps: d.steps ?? 20,
-    guidance: d.guidance ?? 4, conditionAt: DEFAULT_CONDITION_AT, consistencyScale: 0, seed: 0, width: 32, height: 32, spacing: 'linspace', clipX0: null, strength: 1,
+    task: 'txt2img', prompt: '', negativePrompt: '', classLabel: null, classifierScale: 0, solver, steps: d.steps ?? 20,
+    guidance: d.guidance ?? 4, conditionAt: DEFAULT_CONDITION_AT, consistencyScale: 0, seed: 0, width: 32, height: 32,
+    spacing: startingSpacing(solver, d.spacing, model.folder.scheduler.timestepSpacing), clipX0: null, strength: 1,
   };
 }
 
@@ -201,8 +204,8 @@ async function main(): Promise<void> {
   const settingsFor = (p: EvalSet['prompts'][number]) => ({ ...base, prompt: p.prompt });
 
   const scores = [
-    await score(`default: ${base.solver}, ${base.steps} steps, CFG w = ${base.guidance}`, evalSet, seeds, (p) => samples(model, classifier, settingsFor(p), seeds, null), judge),
-    await score(`DDIM, 50 steps, CFG w = ${base.guidance}`, evalSet, seeds, (p) => samples(model, classifier, { ...settingsFor(p), solver: 'ddim', steps: 50 }, seeds, null), judge),
+    await score(`default: ${base.solver}, ${base.steps} steps ${String(base.spacing)}, CFG w = ${base.guidance}`, evalSet, seeds, (p) => samples(model, classifier, settingsFor(p), seeds, null), judge),
+    await score(`DDIM, 50 steps, CFG w = ${base.guidance}`, evalSet, seeds, (p) => samples(model, classifier, { ...settingsFor(p), solver: 'ddim', steps: 50, spacing: model.folder.scheduler.timestepSpacing }, seeds, null), judge),
     await score(`default + classifier guidance toward the group, s = 10`, evalSet, seeds, (p) => samples(model, classifier, { ...settingsFor(p), classifierScale: 10 }, seeds, p.group), judge),
   ];
   const sheet = await contactSheet(model, evalSet, seeds);
@@ -236,7 +239,7 @@ async function main(): Promise<void> {
     '',
     '## Contact sheet',
     '',
-    `The ${evalSet.prompts.length} prompts below, two per row (left, right), seeds ${seeds.join(', ')}; default settings (${base.solver}, ${base.steps} steps, CFG w = ${base.guidance}).`,
+    `The ${evalSet.prompts.length} prompts below, two per row (left, right), seeds ${seeds.join(', ')}; default settings (${base.solver}, ${base.steps} steps ${String(base.spacing)}, CFG w = ${base.guidance}).`,
     '',
     '![contact sheet](default-model-contact-sheet.png)',
     '',
@@ -244,7 +247,7 @@ async function main(): Promise<void> {
     '',
     '## Speed',
     '',
-    `\`npx split-studio generate --prompt "red apple on a blue background" --out a.png\` (default solver ${base.solver}, ${base.steps} steps, CFG w = ${base.guidance}, ${base.conditionAt} placement: ${cost.nfe} batch-2 UNet calls), wall time of the whole process including Node start-up and model loading, 5 runs: median ${median(cli).toFixed(0)} ms (min ${Math.min(...cli).toFixed(0)}, max ${Math.max(...cli).toFixed(0)}).`,
+    `\`npx split-studio generate --prompt "red apple on a blue background" --out a.png\` (default solver ${base.solver}, ${base.steps} steps ${String(base.spacing)}, CFG w = ${base.guidance}, ${base.conditionAt} placement: ${cost.nfe} batch-2 UNet calls), wall time of the whole process including Node start-up and model loading, 5 runs: median ${median(cli).toFixed(0)} ms (min ${Math.min(...cli).toFixed(0)}, max ${Math.max(...cli).toFixed(0)}).`,
     '',
     `Sampling only, in-process, default settings: median ${median(sheet.ms).toFixed(0)} ms over the contact sheet's ${sheet.ms.length} images.`,
     '',

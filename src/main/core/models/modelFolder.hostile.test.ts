@@ -146,7 +146,10 @@ describe('answers tell what a model folder needs, never what other files hold', 
     expect(errorOf(() => readModelFolder(scheduler)).message).toMatch(/"beta_schedule" must be one of .*, got a string$/);
     const studio = folder({ 'studio.json': JSON.stringify({ defaults: { steps: SECRET } }) });
     expect(errorOf(() => readModelFolder(studio)).message).toMatch(/studio\.json defaults\.steps is invalid: a string$/);
-    for (const dir of [scheduler, studio]) expect(errorOf(() => readModelFolder(dir)).message).not.toContain('SECRET');
+    const spacing = folder({ 'studio.json': JSON.stringify({ defaults: { spacing: SECRET } }) });
+    expect(errorOf(() => readModelFolder(spacing)).message).toMatch(/studio\.json defaults\.spacing is invalid: a string; use one of linspace, leading, trailing, karras, logsnr$/);
+    for (const dir of [scheduler, studio, spacing]) expect(errorOf(() => readModelFolder(dir)).message).not.toContain('SECRET');
+    expect(readModelFolder(folder({ 'studio.json': JSON.stringify({ defaults: { spacing: 'karras' } }) })).defaults.spacing).toBe('karras');
   });
 
   test('a missing link target and an unreadable one give the same answer', () => {

@@ -6,6 +6,7 @@
  */
 import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { SPACING_NAMES, type SpacingName } from '../../../shared/solvers';
 import { type SchedulerConfig, parseSchedulerConfig } from '../engine/schedule';
 import { InputFileError, readFileBounded } from '../io/files';
 import { jsonErrorPlace } from '../io/json';
@@ -19,6 +20,11 @@ export class ModelFolderError extends Error {
 
 export interface StudioDefaults {
   solver?: string;
+  /**
+   * The starting spacing (for example karras, where the default solver measured best), used when
+   * the starting solver can walk it; otherwise, and for the other solvers, the scheduler's own.
+   */
+  spacing?: SpacingName;
   steps?: number;
   guidance?: number;
   classifierScale?: number;
@@ -221,6 +227,12 @@ function parseDefaults(folder: string, raw: unknown): StudioDefaults {
   if (raw.solver !== undefined) {
     if (typeof raw.solver !== 'string') throw new ModelFolderError(folder, 'studio.json defaults.solver must be a string');
     out.solver = raw.solver;
+  }
+  if (raw.spacing !== undefined) {
+    if (typeof raw.spacing !== 'string' || !(SPACING_NAMES as readonly string[]).includes(raw.spacing)) {
+      throw new ModelFolderError(folder, `studio.json defaults.spacing is invalid: ${shownValue(raw.spacing)}; use one of ${SPACING_NAMES.join(', ')}`);
+    }
+    out.spacing = raw.spacing as SpacingName;
   }
   num('steps', (v) => Number.isInteger(v) && v >= 1 && v <= 1000);
   num('guidance', (v) => Number.isFinite(v) && v >= 0);

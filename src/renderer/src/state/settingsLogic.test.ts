@@ -32,6 +32,13 @@ describe('defaultsFor', () => {
     expect(s).toMatchObject({ solver: 'ddim', steps: 200, classLabel: null });
   });
 
+  it("starts on the defaults' spacing when the solver can walk it, else on the model's own", () => {
+    expect(defaultsFor(model({ defaults: { solver: 'split-pc3', spacing: 'karras' } })).spacing).toBe('karras');
+    // DDIM walks the paper's grid of whole timesteps: karras is not one of its spacings.
+    expect(defaultsFor(model({ defaults: { solver: 'ddim', spacing: 'karras' }, spacing: 'leading' })).spacing).toBe('leading');
+    expect(defaultsFor(model({ defaults: { solver: 'split-pc3' }, spacing: 'trailing' })).spacing).toBe('trailing');
+  });
+
   it('falls back to a task the model has', () => {
     expect(defaultsFor(model({ kind: 'latent' }), settings({ task: 'colorize' })).task).toBe('txt2img');
   });
