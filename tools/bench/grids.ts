@@ -11,6 +11,8 @@
  *   {"family": "power", "rho": 7, "tEnd": 0}      sigmas uniform in sigma^(1/rho) (Karras et al. 2022 eq. 5; rho 0: uniform in log sigma)
  *   {"family": "linspace", "kappa": 1, "tEnd": 45} t_i = tEnd + (999 - tEnd)(1 - i/(N-1))^kappa
  * Whole-number timesteps, sigmas interpolated from the training table (an explicit grid).
+ * A split-pc3 job may also carry "splitOptions" (ExpSplitOptions fields, e.g. {"corrector": false}):
+ * that variant of the solver runs for the job alone.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import type { Settings } from '../../src/shared/settings';
 import { openModel, modelFolder } from '../../src/cli/run';
 import { diffusersTables, sigmaToT } from '../../src/main/core/engine/diffusersGrid';
 import { torchRandn } from '../../src/main/core/engine/noise/torchRandn';
+import { type ExpSplitOptions, SPLIT_PC3 } from '../../src/main/core/engine/solvers/expSplit';
 import { richardsonReference } from '../../src/main/core/lab/reference';
 import { rmsError } from '../../src/main/core/lab/sweep';
 import { defaultModelDir } from '../../src/main/core/models/catalog';
@@ -30,6 +33,7 @@ interface Job {
   rho?: number;
   kappa?: number;
   tEnd?: number;
+  splitOptions?: Partial<ExpSplitOptions>;
 }
 interface Plan {
   prompts: string[];
@@ -105,16 +109,21 @@ for (const prompt of plan.prompts) {
 }
 
 process.stdout.write(`solver | steps | grid | ${plan.guidances.map((w) => `w = ${w} mean (median)`).join(' | ')} | mean\n`);
+const shipped = { ...SPLIT_PC3 };
 for (const job of plan.jobs) {
   const spacing = gridOf(job);
   const errors = new Map<number, number[]>();
+  // The sampler builds split-pc3 from this object at each run: a variant for this job only.
+  for (const key of Object.keys(SPLIT_PC3)) delete (SPLIT_PC3 as unknown as Record<string, unknown>)[key];
+  Object.assign(SPLIT_PC3, shipped, job.splitOptions ?? {});
   for (const pair of pairs) {
     const result = await model.generate({ ...pair.settings, solver: job.solver, steps: job.steps, spacing: spacing as Settings['spacing'] }, { initNoise: pair.noise });
     const error = result.x.every(Number.isFinite) ? rmsError(result.x, pair.reference) : Infinity;
     errors.set(pair.settings.guidance, [...(errors.get(pair.settings.guidance) ?? []), error]);
   }
   const means = plan.guidances.map((w) => mean(errors.get(w)!));
-  const label = job.named ?? (job.family === 'linspace' ? `linspace^${job.kappa ?? 1} to t=${job.tEnd ?? 0}` : `${job.rho === 0 ? 'log-sigma' : `rho ${job.rho ?? 7}`} to t=${job.tEnd ?? 0}`);
+  const grid = job.named ?? (job.family === 'linspace' ? `linspace^${job.kappa ?? 1} to t=${job.tEnd ?? 0}` : `${job.rho === 0 ? 'log-sigma' : `rho ${job.rho ?? 7}`} to t=${job.tEnd ?? 0}`);
+  const label = job.splitOptions ? `${grid} ${JSON.stringify(job.splitOptions)}` : grid;
   process.stdout.write(`${job.solver} | ${job.steps} | ${label} | ${plan.guidances.map((w, i) => `${means[i].toFixed(4)} (${median(errors.get(w)!).toFixed(4)})`).join(' | ')} | ${mean(means).toFixed(4)}\n`);
   if (outFile) appendFileSync(outFile, JSON.stringify({ ...job, label, grid: spacing, errors: Object.fromEntries(errors) }) + '\n');
 }

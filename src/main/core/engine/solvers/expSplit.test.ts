@@ -84,6 +84,51 @@ test('in lambda with the bh2 predictor and the corrector at order 2 it is UniPC-
   }
 });
 
+/** An expSplit variant's final x on the 8x8 exact model (4 rows, classifier scale `scale`), with its network-call count. */
+async function runVariant(options: Parameters<typeof expSplit>[0], scale: number, steps: number, spacing: 'logsnr' | 'linspace', as = 'split-pc3') {
+  const problem = loadProblem(exactModelDir('gmm-3x8x8', root), scale, 4, 0);
+  const { gmm } = problem;
+  const schedule = alphasCumprod(DEFAULT_SCHEDULER_CONFIG);
+  const shape = { channels: gmm.channels, height: gmm.height, width: gmm.width };
+  const guidance = scale > 0 ? { classifier: { scale, labels: problem.labels } } : {};
+  const cost = newCostCounter();
+  const model = makeGuidedDenoiser({ predictor: countingPredictor(closedFormPredictor(gmm, schedule), cost), classifier: closedFormClassifier(gmm, schedule), rows: problem.rows, shape, conversion: { predictionType: 'epsilon', clipRange: null }, guidance, cost });
+  const x = Float32Array.from(problem.initial);
+  await expSplit(options)({ plan: planFor(DEFAULT_SCHEDULER_CONFIG, steps, spacing, as), model, x, eta: 0, drawNoise: () => { throw new Error('no noise'); }, endStep: () => {} });
+  return { x, nfe: cost.nfe };
+}
+
+const maxDifference = (a: Float32Array, b: Float32Array) => a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - b[i])), 0);
+
+test('in lambda with the bh2 predictor at order 2 and no corrector it is DPM-Solver++(2M), step for step', async () => {
+  const problem = loadProblem(exactModelDir('gmm-3x8x8', root), 10, 4, 0);
+  const { gmm } = problem;
+  const schedule = alphasCumprod(DEFAULT_SCHEDULER_CONFIG);
+  for (const steps of [6, 12, 20]) {
+    const dpm = await sample({
+      predictor: closedFormPredictor(gmm, schedule), classifier: closedFormClassifier(gmm, schedule), scheduler: DEFAULT_SCHEDULER_CONFIG,
+      shape: { channels: gmm.channels, height: gmm.height, width: gmm.width }, rows: problem.rows, solver: 'dpmpp2m', steps, spacing: 'linspace',
+      guidance: { classifier: { scale: 10, labels: problem.labels } }, initial: Float32Array.from(problem.initial),
+    });
+    const ours = await runVariant({ diffusionOrder: 2, conditionOrder: 2, corrector: false, predictor: 'bh2', basis: 'lambda' }, 10, steps, 'linspace', 'dpmpp2m');
+    expect(maxDifference(ours.x, dpm.x), `${steps} steps`).toBeLessThan(1e-5);
+    expect(ours.nfe).toBe(steps);
+  }
+});
+
+test('the corrector may redo one part only: without a condition, correcting the diffusion part alone is the full corrector and the condition part alone is none', async () => {
+  const run = (extra: Partial<Parameters<typeof expSplit>[0]>) => runVariant({ diffusionOrder: 3, conditionOrder: 3, corrector: true, basis: 'sb', ...extra }, 0, 12, 'logsnr');
+  const [both, diffusion, condition, none] = await Promise.all([run({}), run({ correctorParts: 'diffusion' }), run({ correctorParts: 'condition' }), run({ corrector: false })]);
+  expect(maxDifference(diffusion.x, both.x)).toBe(0);
+  expect(maxDifference(condition.x, none.x)).toBe(0);
+  expect(maxDifference(both.x, none.x)).toBeGreaterThan(1e-4);
+  // Under classifier guidance each part's corrector changes the answer.
+  const guided = (extra: Partial<Parameters<typeof expSplit>[0]>) => runVariant({ diffusionOrder: 3, conditionOrder: 3, corrector: true, basis: 'sb', ...extra }, 10, 12, 'logsnr');
+  const [g1, g2, g3] = await Promise.all([guided({}), guided({ correctorParts: 'diffusion' }), guided({ correctorParts: 'condition' })]);
+  expect(maxDifference(g1.x, g2.x)).toBeGreaterThan(1e-5);
+  expect(maxDifference(g1.x, g3.x)).toBeGreaterThan(1e-5);
+});
+
 describe.each([0, 10, 20])('split-pc3 on the exact model, classifier scale %d', (scale) => {
   const STEPS = [10, 20, 40];
   let problem: Problem;

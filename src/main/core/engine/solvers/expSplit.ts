@@ -60,6 +60,8 @@ export interface ExpSplitOptions {
    * basis this is UniPC-2 (bh2) exactly (expSplit.test.ts).
    */
   predictor?: 'exact' | 'bh2';
+  /** Which parts the corrector redoes with the new node (default both); the other keeps its predictor's polynomial. */
+  correctorParts?: 'both' | 'diffusion' | 'condition';
   /** Steps longer than this in lambda use at most order 2 (default: no limit). */
   maxHighOrderStep?: number;
   /**
@@ -210,8 +212,11 @@ export function expSplit(options: ExpSplitOptions): (ctx: SolverContext) => Prom
         const { from, to, alphaT, ratio, kf, kg } = previous;
         const correctorWeights = (nodes: number[]) =>
           nodes.length === 2 && options.predictor === 'bh2' ? bh2CorrectorWeights(from, to) : exponentialAdamsWeights(nodes, from, to, basis);
-        const bf = correctorWeights([step.lambda, ...fHist.lambdas.slice(0, kf)]);
-        const bg = correctorWeights([step.lambda, ...gHist.lambdas.slice(0, kg)]);
+        const parts = options.correctorParts ?? 'both';
+        // A part the corrector leaves keeps its predictor's weights: a zero weight on the new node.
+        const kept = (nodes: number[]) => [0, ...exponentialAdamsWeights(nodes, from, to, basis)];
+        const bf = parts === 'condition' ? kept(fHist.lambdas.slice(0, kf)) : correctorWeights([step.lambda, ...fHist.lambdas.slice(0, kf)]);
+        const bg = parts === 'diffusion' ? kept(gHist.lambdas.slice(0, kg)) : correctorWeights([step.lambda, ...gHist.lambdas.slice(0, kg)]);
         for (let i = 0; i < n; i++) {
           let acc = bf[0] * df[i] + bg[0] * dg[i];
           for (let j = 1; j < bf.length; j++) acc += bf[j] * fHist.values[j - 1][i];
