@@ -1,7 +1,7 @@
 /**
  * `npm run bench:grids -- PLAN.json [--out FILE.jsonl]`: solvers on explicit time grids on the
  * default model under CFG, each run's RMS error against the Richardson reference of its guided
- * ODE (2 DDIM(500) - DDIM(250), the sweep's own; cached under tmp/grid-refs). The question it
+ * ODE (2 DDIM(500) - DDIM(250), the sweep's own; cached under tmp/grid-refs by model hash). The question it
  * answers: which grid, for which step count, makes a solver most accurate (docs/solvers.md,
  * "Split exponential solvers", the truncated-grid rows). A benchmark: it prints, it does not judge.
  *
@@ -24,6 +24,7 @@ import { type ExpSplitOptions, SPLIT_PC3 } from '../../src/main/core/engine/solv
 import { richardsonReference } from '../../src/main/core/lab/reference';
 import { rmsError } from '../../src/main/core/lab/sweep';
 import { defaultModelDir } from '../../src/main/core/models/catalog';
+import { modelHashes, shortModelHash } from '../../src/main/core/models/modelHashes';
 
 interface Job {
   solver: string;
@@ -84,7 +85,8 @@ const base = (prompt: string, seed: number, guidance: number): Settings => ({
   task: 'txt2img', prompt, negativePrompt: '', classLabel: null, classifierScale: 0, solver: 'ddim', steps: 20, guidance, conditionAt: 'same-point',
   consistencyScale: 1, seed, width: 32, height: 32, spacing: 'linspace', clipX0: null, strength: 1,
 });
-const cacheDir = path.join('tmp', 'grid-refs', folder.name.replace(/\W+/g, '_'));
+// Keyed by the model files' hash: new weights are another ODE.
+const cacheDir = path.join('tmp', 'grid-refs', `${folder.name.replace(/\W+/g, '_')}-${shortModelHash(await modelHashes(folder.dir))}`);
 mkdirSync(cacheDir, { recursive: true });
 const solveReference = richardsonReference(model, 250);
 const pairs: { settings: Settings; noise: Float32Array; reference: Float64Array }[] = [];
