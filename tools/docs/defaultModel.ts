@@ -205,7 +205,7 @@ async function main(): Promise<void> {
 
   const scores = [
     await score(`default: ${base.solver}, ${base.steps} steps ${String(base.spacing)}, CFG w = ${base.guidance}`, evalSet, seeds, (p) => samples(model, classifier, settingsFor(p), seeds, null), judge),
-    await score(`DDIM, 50 steps, CFG w = ${base.guidance}`, evalSet, seeds, (p) => samples(model, classifier, { ...settingsFor(p), solver: 'ddim', steps: 50, spacing: model.folder.scheduler.timestepSpacing }, seeds, null), judge),
+    await score(`DDIM, 50 steps, CFG w = ${base.guidance}`, evalSet, seeds, (p) => samples(model, classifier, { ...settingsFor(p), solver: 'ddim', steps: 50, spacing: startingSpacing('ddim', model.folder.defaults.spacing, model.folder.scheduler.timestepSpacing) }, seeds, null), judge),
     await score(`default + classifier guidance toward the group, s = 10`, evalSet, seeds, (p) => samples(model, classifier, { ...settingsFor(p), classifierScale: 10 }, seeds, p.group), judge),
   ];
   const sheet = await contactSheet(model, evalSet, seeds);
