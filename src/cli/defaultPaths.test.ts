@@ -40,8 +40,8 @@ beforeAll(() => {
 describe('the default model with default settings', () => {
   test('CFG + classifier guidance: --class alone gets the default scale; both terms are counted', () => {
     const r = generate('--prompt', 'a face', '--class', '0', '--out', 'cls.png');
-    expect(r.settings).toMatchObject({ guidance: 5, classLabel: 0, classifierScale: 5, solver: 'dpmpp2m', steps: 20, spacing: 'karras' });
-    // DPM-Solver++(2M): one batch-2 UNet call and one classifier call per step, two terms each.
+    expect(r.settings).toMatchObject({ guidance: 5, classLabel: 0, classifierScale: 5, solver: 'split-pc3', steps: 20, spacing: 'karras' });
+    // split-pc3: one batch-2 UNet call and one classifier call per step, two terms each.
     expect(r).toMatchObject({ nfe: 20, networkRows: 40, classifierCalls: 20, guidanceEvaluations: 40 });
     expect(r.expected).toEqual({ nfe: 20, networkRows: 40, classifierCalls: 20, guidanceEvaluations: 40 });
   });

@@ -112,6 +112,7 @@ for (const prompt of plan.prompts) {
 
 process.stdout.write(`solver | steps | grid | ${plan.guidances.map((w) => `w = ${w} mean (median)`).join(' | ')} | mean\n`);
 const shipped = { ...SPLIT_PC3 };
+const results: { job: Job; grid: string; errors: Map<number, number[]> }[] = [];
 for (const job of plan.jobs) {
   const spacing = gridOf(job);
   const errors = new Map<number, number[]>();
@@ -128,4 +129,27 @@ for (const job of plan.jobs) {
   const label = job.splitOptions ? `${grid} ${JSON.stringify(job.splitOptions)}` : grid;
   process.stdout.write(`${job.solver} | ${job.steps} | ${label} | ${plan.guidances.map((w, i) => `${means[i].toFixed(4)} (${median(errors.get(w)!).toFixed(4)})`).join(' | ')} | ${mean(means).toFixed(4)}\n`);
   if (outFile) appendFileSync(outFile, JSON.stringify({ ...job, label, grid: spacing, errors: Object.fromEntries(errors) }) + '\n');
+  results.push({ job, grid, errors });
+}
+
+// The issue's comparison: at each step count and scale, each solver (variant) on its best grid
+// against the best of DPM-Solver++(2M) and UniPC-2 on theirs, with the pairs it wins there.
+const BASELINES = ['dpmpp2m', 'unipc2'];
+const solverName = (job: Job) => (job.splitOptions ? `${job.solver} ${JSON.stringify(job.splitOptions)}` : job.solver);
+process.stdout.write(`\nsteps | w | best baseline (grid) | solver | its best grid | error | / best baseline | pairs won\n`);
+for (const steps of [...new Set(results.map((r) => r.job.steps))].sort((a, b) => a - b)) {
+  const atSteps = results.filter((r) => r.job.steps === steps);
+  const baselines = atSteps.filter((r) => BASELINES.includes(r.job.solver));
+  if (!baselines.length) continue;
+  for (const w of plan.guidances) {
+    const best = (list: typeof results) => list.reduce((a, b) => (mean(b.errors.get(w)!) < mean(a.errors.get(w)!) ? b : a));
+    const baseline = best(baselines);
+    const baselineErrors = baseline.errors.get(w)!;
+    for (const name of [...new Set(atSteps.filter((r) => !BASELINES.includes(r.job.solver)).map((r) => solverName(r.job)))]) {
+      const ours = best(atSteps.filter((r) => solverName(r.job) === name));
+      const errors = ours.errors.get(w)!;
+      const won = errors.filter((e, i) => e < baselineErrors[i]).length;
+      process.stdout.write(`${steps} | ${w} | ${mean(baselineErrors).toFixed(4)} (${baseline.job.solver} ${baseline.grid}) | ${name} | ${ours.grid} | ${mean(errors).toFixed(4)} | ${(mean(errors) / mean(baselineErrors)).toFixed(2)} | ${won}/${errors.length}\n`);
+    }
+  }
 }

@@ -155,7 +155,7 @@ def main():
     studio = {
         'name': 'Noto Emoji 32',
         'description': 'A small text-conditioned diffusion model of 32x32 Noto colour emoji on solid backgrounds, with a noisy classifier over the 8 emoji groups for classifier guidance.',
-        'defaults': {'solver': 'dpmpp2m', 'spacing': 'karras', 'steps': 20, 'guidance': args.guidance, 'width': 32, 'height': 32},
+        'defaults': {'solver': 'split-pc3', 'spacing': 'karras', 'steps': 20, 'guidance': args.guidance, 'width': 32, 'height': 32},
         'license': 'model weights: Apache-2.0 (trained from scratch here on the data below); training data: Noto Color Emoji (Apache-2.0, Google; '
                    '64x64 PNGs from the npm package emoji-datasource-google@16.0.0), emoji names and groups from emoji-data (MIT, Cal Henderson)',
         'provenance': {

@@ -32,8 +32,9 @@ export const fingerprintSchema: z.ZodType<Fingerprint> = z
  * 0.2.0: dpmpp2m and unipc2 moved from the paper's linspace grid to diffusers' own timesteps,
  * integer timestep inputs are truncated as diffusers' ONNX pipelines do, and stochastic
  * samplers draw their noise from the seed's stream.
+ * 0.3.0: split-pc3 above CFG w = 3.5 corrects the diffusion part alone.
  */
-export const ENGINE_VERSION = '0.2.0';
+export const ENGINE_VERSION = '0.3.0';
 /** The seed -> noise implementation (src/main/core/engine/noise): the initial noise, then every ancestral draw from the same stream. */
 export const NOISE_GENERATOR = 'torch.randn CPU (MT19937, AVX2 Box-Muller), float32; ancestral draws continue the stream';
 

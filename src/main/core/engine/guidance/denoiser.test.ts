@@ -59,6 +59,7 @@ test('CFG + classifier: f = eps_u, g = w (eps_c - eps_u) + classifier term; one 
   r.gAlone.forEach((v, i) => expect(v).toBeCloseTo(r.g[i], 6));
   expect(r.cost).toMatchObject({ guidanceEvaluations: 4, classifierCalls: 0 }); // counting wrappers live in the sampler
   expect(r.model.conditionNeedsNetwork).toBe(true);
+  expect(r.model.cfgScale).toBe(w);
 });
 
 test('CFG + consistency: x0_hat comes from the CFG-guided eps', async () => {
@@ -92,6 +93,7 @@ test('no term, CFG at w = 1 and zero scales leave g at zero and f conditional', 
   for (const guidance of [{}, { cfg: 1 }, { classifier: { scale: 0, labels: [0] } }, { consistency: { scale: 0, operator } }] as Guidance[]) {
     const r = await evaluate(guidance);
     expect(r.model.hasCondition).toBe(false);
+    expect(r.model.cfgScale).toBe(1);
     expect(r.g.every((v) => v === 0)).toBe(true);
     r.f.forEach((v, i) => expect(v).toBeCloseTo(epsC[i], 6));
   }

@@ -44,6 +44,8 @@ export interface GuidedDenoiser {
    * do the exact and same-point splitting variants differ in cost and result.
    */
   readonly conditionNeedsNetwork: boolean;
+  /** The classifier-free guidance scale w the run uses (1 without CFG). */
+  readonly cfgScale: number;
   /** f at (x, point). */
   diffusion(x: Float32Array, point: StepPoint, out: Float32Array): Promise<void>;
   /** g at (x, point), weighted with abar_w. */
@@ -166,6 +168,7 @@ export function makeGuidedDenoiser(opts: DenoiserOptions): GuidedDenoiser {
     size,
     hasCondition: needsNetwork || terms.classifier !== null,
     conditionNeedsNetwork: needsNetwork,
+    cfgScale: terms.cfg ?? 1,
     diffusion: (x, point, out) => eps(x, point, terms.cfg === null ? 'cond' : 'uncond', out),
     async condition(x, point, weightAbar, out) {
       // The classifier alone needs no network call; CFG and consistency do (f comes with it).

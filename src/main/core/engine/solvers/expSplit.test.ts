@@ -6,12 +6,12 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { makeGuidedDenoiser } from '../guidance/denoiser';
-import { countingPredictor, newCostCounter } from '../model';
+import { type NoisePredictor, countingPredictor, newCostCounter } from '../model';
 import { planFor, sample } from '../sampler';
 import { DEFAULT_SCHEDULER_CONFIG, alphasCumprod } from '../schedule';
 import { closedFormClassifier, closedFormPredictor } from '../testing/closedForm';
 import { type Problem, exactModelDir, loadProblem, observedOrder, runOnProblem } from '../testing/convergence';
-import { expSplit, exponentialAdamsWeights } from './expSplit';
+import { SPLIT_PC3, expSplit, exponentialAdamsWeights } from './expSplit';
 
 const root = path.resolve(__dirname, '../../../../..');
 
@@ -153,4 +153,31 @@ describe.each([0, 10, 20])('split-pc3 on the exact model, classifier scale %d', 
       }
     }
   });
+});
+
+test('above conditionCorrectorMaxCfg the corrector redoes the diffusion part alone; at or below it, both parts', async () => {
+  // A CFG-capable predictor in closed form: eps_u = 0.3 x, eps_c = 0.3 x + 0.1 + i/10 + tanh(x) t/2000.
+  const predictor: NoisePredictor = {
+    sampleSize: 4,
+    supportsUnconditional: true,
+    async predict(xs, rows, t, branches, out) {
+      branches.forEach((branch, b) => {
+        for (let i = 0; i < rows * 4; i++) out[b * rows * 4 + i] = 0.3 * xs[i] + (branch === 'cond' ? 0.1 + i / 10 + (Math.tanh(xs[i]) * t) / 2000 : 0);
+      });
+    },
+  };
+  const run = async (cfg: number, options: Partial<Parameters<typeof expSplit>[0]>) => {
+    const model = makeGuidedDenoiser({ predictor, rows: 1, shape: { channels: 1, height: 2, width: 2 }, conversion: { predictionType: 'epsilon', clipRange: null }, guidance: { cfg }, cost: newCostCounter() });
+    expect(model.cfgScale).toBe(cfg);
+    const x = Float32Array.of(0.9, -1.1, 0.4, 1.6);
+    await expSplit({ ...SPLIT_PC3, conditionCorrectorMaxCfg: undefined, ...options })({ plan: planFor(DEFAULT_SCHEDULER_CONFIG, 12, 'karras', 'split-pc3'), model, x, eta: 0, drawNoise: () => { throw new Error('no noise'); }, endStep: () => {} });
+    return x;
+  };
+  for (const [cfg, same] of [[3, 'both'], [4, 'both'], [5, 'diffusion'], [7.5, 'diffusion']] as const) {
+    const limited = await run(cfg, { conditionCorrectorMaxCfg: 4 });
+    const fixed = await run(cfg, { correctorParts: same });
+    const other = await run(cfg, { correctorParts: same === 'both' ? 'diffusion' : 'both' });
+    expect(maxDifference(limited, fixed), `w = ${cfg}`).toBe(0);
+    expect(maxDifference(limited, other), `w = ${cfg}`).toBeGreaterThan(1e-5);
+  }
 });
