@@ -85,7 +85,7 @@ export const SOLVERS: readonly SolverInfo[] = [
   },
   {
     id: 'split-pc3', family: 'expsplit', order: 3, label: 'Split PC-3',
-    description: 'ours: exponential predictor-corrector on the guided x0 split into diffusion and condition parts, each a polynomial in sigma-bar over its last 3 steps (variable-step weights), UniC-style corrector at no extra call; a classifier gradient is held on long steps',
+    description: 'ours: exponential predictor-corrector on the guided x0 split into diffusion and condition parts, each a polynomial in sigma-bar over its last 3 steps (variable-step weights), UniC-style corrector at no extra call (above CFG 3.5 on the diffusion part only); a classifier gradient is held on long steps',
     grid: 'diffusers', gridNote: "DPMSolverMultistepScheduler's grid (as dpmpp2m); measured best: karras under CFG on the default model, logsnr under classifier guidance on the exact model", spacings: ALL_SPACINGS, stochastic: false, callsPerStep: '1',
   },
 ];

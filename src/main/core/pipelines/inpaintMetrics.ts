@@ -62,7 +62,7 @@ export function inpaintQuality(result: RgbaImage, original: RgbaImage, mask: Rgb
 }
 
 /** The solvers the inpainting sweep runs (one per family, the highest order offered). */
-export const SWEEP_SOLVERS = ['ddim', 'plms4', 'ltsp4', 'stsp4', 'dpmpp2m', 'unipc2'] as const;
+export const SWEEP_SOLVERS = ['ddim', 'plms4', 'ltsp4', 'stsp4', 'dpmpp2m', 'unipc2', 'split-pc3'] as const;
 
 export interface SweepRow extends InpaintQuality {
   solver: string;
