@@ -89,20 +89,16 @@ async function runCatalogue(solver: string, scale: number, steps: number, spacin
   return result.x;
 }
 
-test('in lambda with the bh2 predictor and the corrector at order 2 it is UniPC-2 (bh2), step for step', async () => {
+// In lambda with the bh2 predictor at order 2 the code is a catalogue solver, step for step:
+// with the corrector UniPC-2 (bh2), without it DPM-Solver++(2M).
+test.each([
+  { name: 'UniPC-2 (bh2)', catalogue: 'unipc2', corrector: true, spacing: 'logsnr' as const },
+  { name: 'DPM-Solver++(2M)', catalogue: 'dpmpp2m', corrector: false, spacing: 'linspace' as const },
+])('in lambda with the bh2 predictor at order 2, corrector $corrector, it is $name, step for step', async ({ catalogue, corrector, spacing }) => {
   for (const steps of [6, 12, 20]) {
-    const unipc = await runCatalogue('unipc2', 10, steps, 'logsnr');
-    const ours = await runVariant({ diffusionOrder: 2, conditionOrder: 2, corrector: true, predictor: 'bh2', basis: 'lambda' }, 10, steps, 'logsnr', 'unipc2');
-    expect(maxDifference(ours.x, unipc), `${steps} steps`).toBeLessThan(1e-5);
-    expect(ours.nfe).toBe(steps);
-  }
-});
-
-test('in lambda with the bh2 predictor at order 2 and no corrector it is DPM-Solver++(2M), step for step', async () => {
-  for (const steps of [6, 12, 20]) {
-    const dpm = await runCatalogue('dpmpp2m', 10, steps, 'linspace');
-    const ours = await runVariant({ diffusionOrder: 2, conditionOrder: 2, corrector: false, predictor: 'bh2', basis: 'lambda' }, 10, steps, 'linspace', 'dpmpp2m');
-    expect(maxDifference(ours.x, dpm), `${steps} steps`).toBeLessThan(1e-5);
+    const theirs = await runCatalogue(catalogue, 10, steps, spacing);
+    const ours = await runVariant({ diffusionOrder: 2, conditionOrder: 2, corrector, predictor: 'bh2', basis: 'lambda' }, 10, steps, spacing, catalogue);
+    expect(maxDifference(ours.x, theirs), `${steps} steps`).toBeLessThan(1e-5);
     expect(ours.nfe).toBe(steps);
   }
 });

@@ -205,7 +205,9 @@ export function expSplit(options: ExpSplitOptions): (ctx: SolverContext) => Prom
     const dg = new Float32Array(n);
     const x0 = new Float32Array(n);
     const lastX = new Float32Array(n); // the state the previous step started from
+    // The parts the corrector redoes, fixed for the run: above the CFG limit, the diffusion part alone.
     const strongCfg = options.conditionCorrectorMaxCfg !== undefined && model.cfgScale > options.conditionCorrectorMaxCfg;
+    const correctedParts = strongCfg ? 'diffusion' : (options.correctorParts ?? 'both');
     const freezeClassifier = options.classifierFreezeStep !== undefined && model.hasCondition && !model.conditionNeedsNetwork;
     // The previous step (for the corrector): its lambdas, scalars and the orders its predictor used.
     let previous: { from: number; to: number; alphaT: number; ratio: number; kf: number; kg: number } | null = null;
@@ -226,11 +228,10 @@ export function expSplit(options: ExpSplitOptions): (ctx: SolverContext) => Prom
         const { from, to, alphaT, ratio, kf, kg } = previous;
         const correctorWeights = (nodes: number[]) =>
           nodes.length === 2 && options.predictor === 'bh2' ? bh2CorrectorWeights(from, to) : exponentialAdamsWeights(nodes, from, to, basis);
-        const parts = strongCfg ? 'diffusion' : (options.correctorParts ?? 'both');
         // A part the corrector leaves keeps its predictor's weights: a zero weight on the new node.
         const kept = (nodes: number[]) => [0, ...exponentialAdamsWeights(nodes, from, to, basis)];
-        const bf = parts === 'condition' ? kept(fHist.lambdas.slice(0, kf)) : correctorWeights([step.lambda, ...fHist.lambdas.slice(0, kf)]);
-        const bg = parts === 'diffusion' ? kept(gHist.lambdas.slice(0, kg)) : correctorWeights([step.lambda, ...gHist.lambdas.slice(0, kg)]);
+        const bf = correctedParts === 'condition' ? kept(fHist.lambdas.slice(0, kf)) : correctorWeights([step.lambda, ...fHist.lambdas.slice(0, kf)]);
+        const bg = correctedParts === 'diffusion' ? kept(gHist.lambdas.slice(0, kg)) : correctorWeights([step.lambda, ...gHist.lambdas.slice(0, kg)]);
         for (let i = 0; i < n; i++) {
           let acc = bf[0] * df[i] + bg[0] * dg[i];
           for (let j = 1; j < bf.length; j++) acc += bf[j] * fHist.values[j - 1][i];
