@@ -15,6 +15,8 @@
  * that variant of the solver runs for the job alone. After the per-job lines it prints, per step
  * count and scale, each solver (variant) on its best grid against the best of DPM-Solver++(2M) and
  * UniPC-2 on theirs: the ratio of mean errors and the prompt x seed pairs it wins.
+ * `--sheet FILE.png` also writes the pictures: a row per prompt x seed x scale, the reference
+ * first, then each job in the plan's order (4x, nearest neighbour).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,8 +27,10 @@ import { torchRandn } from '../../src/main/core/engine/noise/torchRandn';
 import { type ExpSplitOptions, SPLIT_PC3 } from '../../src/main/core/engine/solvers/expSplit';
 import { richardsonReference } from '../../src/main/core/lab/reference';
 import { rmsError } from '../../src/main/core/lab/sweep';
+import { type RgbaImage, tensorToImage } from '../../src/main/core/pipelines/images';
 import { defaultModelDir } from '../../src/main/core/models/catalog';
 import { modelHashes, shortModelHash } from '../../src/main/core/models/modelHashes';
+import { tileSheet } from '../docs/tileSheet';
 
 interface Job {
   solver: string;
@@ -48,11 +52,13 @@ interface Plan {
 const argv = process.argv.slice(2);
 const planFile = argv.find((a) => !a.startsWith('--'));
 if (!planFile) {
-  process.stderr.write('usage: npm run bench:grids -- PLAN.json [--out FILE.jsonl]\n');
+  process.stderr.write('usage: npm run bench:grids -- PLAN.json [--out FILE.jsonl] [--sheet FILE.png]\n');
   process.exit(2);
 }
 const outIndex = argv.indexOf('--out');
 const outFile = outIndex >= 0 ? argv[outIndex + 1] : undefined;
+const sheetIndex = argv.indexOf('--sheet');
+const sheetFile = sheetIndex >= 0 ? argv[sheetIndex + 1] : undefined;
 const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
 
 /** The job's timesteps (descending, whole numbers), or its spacing name. */
@@ -92,6 +98,8 @@ const cacheDir = path.join('tmp', 'grid-refs', `${folder.name.replace(/\W+/g, '_
 mkdirSync(cacheDir, { recursive: true });
 const solveReference = richardsonReference(model, 250);
 const pairs: { settings: Settings; noise: Float32Array; reference: Float64Array }[] = [];
+const sheetRows: RgbaImage[][] = [];
+const picture = (x: ArrayLike<number>) => tensorToImage(Float32Array.from(x), 3, 32, 32);
 for (const prompt of plan.prompts) {
   for (const seed of plan.seeds) {
     for (const guidance of plan.guidances) {
@@ -108,6 +116,7 @@ for (const prompt of plan.prompts) {
         process.stderr.write(`reference ${prompt} / seed ${seed} / w ${guidance}: accuracy ${solved.accuracy.toExponential(2)}, DDIM-250 error ${(2 * solved.accuracy).toExponential(2)}\n`);
       }
       pairs.push({ settings, noise, reference });
+      sheetRows.push([picture(reference)]);
     }
   }
 }
@@ -121,10 +130,11 @@ for (const job of plan.jobs) {
   // The sampler builds split-pc3 from this object at each run: a variant for this job only.
   for (const key of Object.keys(SPLIT_PC3)) delete (SPLIT_PC3 as unknown as Record<string, unknown>)[key];
   Object.assign(SPLIT_PC3, shipped, job.splitOptions ?? {});
-  for (const pair of pairs) {
+  for (const [i, pair] of pairs.entries()) {
     const result = await model.generate({ ...pair.settings, solver: job.solver, steps: job.steps, spacing: spacing as Settings['spacing'] }, { initNoise: pair.noise });
     const error = result.x.every(Number.isFinite) ? rmsError(result.x, pair.reference) : Infinity;
     errors.set(pair.settings.guidance, [...(errors.get(pair.settings.guidance) ?? []), error]);
+    sheetRows[i].push(picture(result.x));
   }
   const means = plan.guidances.map((w) => mean(errors.get(w)!));
   const grid = job.named ?? (job.family === 'linspace' ? `linspace^${job.kappa ?? 1} to t=${job.tEnd ?? 0}` : `${job.rho === 0 ? 'log-sigma' : `rho ${job.rho ?? 7}`} to t=${job.tEnd ?? 0}`);
@@ -133,6 +143,8 @@ for (const job of plan.jobs) {
   if (outFile) appendFileSync(outFile, JSON.stringify({ ...job, label, grid: spacing, errors: Object.fromEntries(errors) }) + '\n');
   results.push({ job, grid, errors });
 }
+
+if (sheetFile) writeFileSync(sheetFile, tileSheet(sheetRows, 4));
 
 // The issue's comparison: at each step count and scale, each solver (variant) on its best grid
 // against the best of DPM-Solver++(2M) and UniPC-2 on theirs, with the pairs it wins there.

@@ -7,12 +7,12 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONDITION_AT, DEFAULT_CONSISTENCY_SCALE, type Settings } from '../../src/shared/settings';
-import { encodePng } from '../../src/main/core/io/png';
 import { appRoot, defaultModelDir } from '../../src/main/core/models/catalog';
 import { readModelFolder } from '../../src/main/core/models/modelFolder';
 import type { RgbaImage } from '../../src/main/core/pipelines/images';
 import { type SweepRow, centreMask, inpaintSweep } from '../../src/main/core/pipelines/inpaintMetrics';
 import { openPipeline } from '../../src/main/core/pipelines/open';
+import { tileSheet } from './tileSheet';
 
 const root = appRoot();
 const SCALE = 4;
@@ -52,29 +52,8 @@ async function latentCase(name: string): Promise<Case> {
 }
 
 function contactSheet(cases: Case[], file: string): void {
-  const tile = 32 * SCALE;
-  const gap = 4;
-  const columns = 3 + cases[0].rows.length;
-  const width = columns * (tile + gap) + gap;
-  const height = cases.length * (tile + gap) + gap;
-  const data = new Uint8Array(width * height * 4).fill(255);
-  const put = (image: RgbaImage, row: number, column: number) => {
-    const x0 = gap + column * (tile + gap);
-    const y0 = gap + row * (tile + gap);
-    for (let y = 0; y < tile; y++) {
-      for (let x = 0; x < tile; x++) {
-        const from = 4 * (Math.floor(y / SCALE) * image.width + Math.floor(x / SCALE));
-        data.set(image.data.subarray(from, from + 4), 4 * ((y0 + y) * width + x0 + x));
-      }
-    }
-  };
-  cases.forEach((c, row) => {
-    put(c.original, row, 0);
-    put(c.mask, row, 1);
-    put(c.reference.image, row, 2);
-    c.rows.forEach((r, i) => put(r.image, row, 3 + i));
-  });
-  writeFileSync(file, encodePng({ width, height, channels: 4, data }));
+  const rows = cases.map((c) => [c.original, c.mask, c.reference.image, ...c.rows.map((r) => r.image)]);
+  writeFileSync(file, tileSheet(rows, SCALE));
 }
 
 const cases = [await pixelCase(), await latentCase('tiny-sd-eps'), await latentCase('tiny-sd-inpaint')];
