@@ -116,7 +116,7 @@ for (const prompt of plan.prompts) {
         process.stderr.write(`reference ${prompt} / seed ${seed} / w ${guidance}: accuracy ${solved.accuracy.toExponential(2)}, DDIM-250 error ${(2 * solved.accuracy).toExponential(2)}\n`);
       }
       pairs.push({ settings, noise, reference });
-      sheetRows.push([picture(reference)]);
+      if (sheetFile) sheetRows.push([picture(reference)]);
     }
   }
 }
@@ -134,7 +134,7 @@ for (const job of plan.jobs) {
     const result = await model.generate({ ...pair.settings, solver: job.solver, steps: job.steps, spacing: spacing as Settings['spacing'] }, { initNoise: pair.noise });
     const error = result.x.every(Number.isFinite) ? rmsError(result.x, pair.reference) : Infinity;
     errors.set(pair.settings.guidance, [...(errors.get(pair.settings.guidance) ?? []), error]);
-    sheetRows[i].push(picture(result.x));
+    if (sheetFile) sheetRows[i].push(picture(result.x));
   }
   const means = plan.guidances.map((w) => mean(errors.get(w)!));
   const grid = job.named ?? (job.family === 'linspace' ? `linspace^${job.kappa ?? 1} to t=${job.tEnd ?? 0}` : `${job.rho === 0 ? 'log-sigma' : `rho ${job.rho ?? 7}`} to t=${job.tEnd ?? 0}`);

@@ -25,6 +25,7 @@ import { tensorToImage } from '../../src/main/core/pipelines/images';
 import { OnnxClassifier } from '../../src/main/core/pipelines/classifier';
 import { type PixelPipeline, openPixelPipeline } from '../../src/main/core/pipelines/pixel';
 import { OnnxNoisePredictor } from '../../src/main/core/pipelines/unet';
+import { blit } from './tileSheet';
 
 const root = appRoot();
 
@@ -36,17 +37,6 @@ function baseSettings(model: PixelPipeline): Settings {
     guidance: d.guidance ?? 4, conditionAt: DEFAULT_CONDITION_AT, consistencyScale: 0, seed: 0, width: 32, height: 32,
     spacing: startingSpacing(solver, d.spacing, model.folder.scheduler.timestepSpacing), clipX0: null, strength: 1,
   };
-}
-
-/** Nearest-neighbour upscale of one RGBA tile into a sheet. */
-function blit(sheet: Uint8Array, sheetWidth: number, tile: { width: number; height: number; data: Uint8Array }, x0: number, y0: number, scale: number) {
-  for (let y = 0; y < tile.height * scale; y++) {
-    for (let x = 0; x < tile.width * scale; x++) {
-      const s = 4 * (Math.floor(y / scale) * tile.width + Math.floor(x / scale));
-      const d = 4 * ((y0 + y) * sheetWidth + x0 + x);
-      sheet.set(tile.data.subarray(s, s + 4), d);
-    }
-  }
 }
 
 /** 24 prompts x 4 seeds at the default settings: two prompts per row, four seeds each. */
